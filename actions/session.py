@@ -1,0 +1,24 @@
+"""Starts each conversation with the configured police route in its slots."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.settings import police_route_overrides
+
+
+class ActionSessionStart(Action):
+    """Rasa's own session start, plus the police route from .env (step 4's words)."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        overrides = [SlotSet(slot, value) for slot, value in police_route_overrides().items()]
+        return [SessionStarted(), *overrides, ActionExecuted("action_listen")]

@@ -1,0 +1,119 @@
+"""The four steps: don't pay, stop replying, keep the evidence, report it.
+
+One action decides which step to give, so the order and the "not told twice"
+rule live in one place:
+- a question about one step ("should I pay?", "should I delete it all?") gets
+  that step at once;
+- "what next?", "ok", "done" get the first step not yet covered;
+- a step the person says they have already done is not told again;
+- once all four are covered, a short summary and the offer of a person.
+The words are the `utter_step_*` responses in domain.yml.
+"""
+import re
+from typing import Any, Dict, List, Optional, Set, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+STEPS = ("dont_pay", "stop_replying", "keep_evidence", "report")
+
+STEP_FOR_INTENT = {
+    "ask_pay": "dont_pay",
+    "already_paid": "dont_pay",
+    "ask_reply": "stop_replying",
+    "ask_delete": "keep_evidence",
+    "ask_report": "report",
+}
+
+# What people type when they have already done a step. Deliberately narrow:
+# a wrong "done" would skip advice, a missed one only repeats it.
+_NEGATED = re.compile(r"(n'?t|not|never|no)\s+(\w+\s+)?$")
+ALREADY_DONE = {
+    "dont_pay": re.compile(
+        r"\b(didn'?t|did not|haven'?t|have not|won'?t|will not|not going to|never|refused to)"
+        r"\s+(pay|paid|send|sent)\b"
+    ),
+    "stop_replying": re.compile(
+        r"\b(stopped|quit|stopped all)\s+(replying|responding|answering|talking|messaging)\b"
+        r"|\b(blocked|ignoring|ignored)\s+(him|her|them|the account|their account)\b"
+    ),
+    "keep_evidence": re.compile(
+        r"\b(took|taken|saved|made|kept|got)\s+(\w+\s+){0,3}"
+        r"(screenshots?|screenshoots?|screenies|screen shots?|screengrabs?|evidence)\b"
+        r"|\bscreenshotted\b"
+    ),
+    "report": re.compile(
+        r"\b(reported|told|called|rang|phoned|contacted|went to|spoke to|spoken to)\s+"
+        r"(\w+\s+){0,3}(police|101|cops|ceop)\b"
+    ),
+}
+
+
+def steps_already_done(text: Text) -> Set[Text]:
+    """The steps that the person's message says they have already done."""
+    lowered = text.lower()
+    done = set()
+    for step, pattern in ALREADY_DONE.items():
+        for match in pattern.finditer(lowered):
+            negated = step != "dont_pay" and _NEGATED.search(lowered[: match.start()])
+            if not negated:
+                done.add(step)
+                break
+    return done
+
+
+def next_step(covered: List[Text]) -> Optional[Text]:
+    """The first of the four steps not yet covered."""
+    return next((step for step in STEPS if step not in covered), None)
+
+
+class ActionFourSteps(Action):
+    """Gives the right step for where the person is (see module docstring)."""
+
+    def name(self) -> Text:
+        return "action_four_steps"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        intent = tracker.get_intent_of_latest_message()
+        covered = list(tracker.get_slot("steps_covered") or [])
+        last_step = tracker.get_slot("last_step")
+
+        # The summary ended with "would you like to talk to a person?"
+        if tracker.get_slot("offer") == "human" and intent in ("affirm", "deny"):
+            answer = "utter_request_human" if intent == "affirm" else "utter_no_human"
+            dispatcher.utter_message(response=answer)
+            return [SlotSet("offer", None)]
+
+        told_done = steps_already_done(tracker.latest_message.get("text") or "")
+        if told_done - set(covered):
+            dispatcher.utter_message(response="utter_step_already_done")
+        done = set(told_done)
+        if intent == "affirm" and last_step:
+            done.add(last_step)  # "done", "ok": the step just given
+        was_complete = all(step in covered for step in STEPS)
+        covered += [step for step in STEPS if step in done and step not in covered]
+
+        if intent == "deny":
+            dispatcher.utter_message(response="utter_take_your_time")
+            return [SlotSet("steps_covered", covered), SlotSet("offer", None)]
+
+        asked = STEP_FOR_INTENT.get(intent)
+        step = asked if asked and asked not in told_done else next_step(covered)
+        events: List[EventType] = []
+        if step:
+            dispatcher.utter_message(response=f"utter_step_{step}")
+            if step not in covered:
+                covered.append(step)
+            events.append(SlotSet("last_step", step))
+
+        offer = None
+        if next_step(covered) is None and (step is None or not was_complete):
+            dispatcher.utter_message(response="utter_summary")
+            offer = "human"
+        return [*events, SlotSet("steps_covered", covered), SlotSet("offer", offer)]

@@ -1,0 +1,69 @@
+# The two commands: `make run` (set up, train if needed, start) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/assistant.tar.gz
+# What the model is trained from: change any of these and `make run` retrains.
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(or $(ACTION_SERVER_PORT),5055)/webhook
+# TensorFlow's start-up chatter is noise, not news.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: help run shell train validate test lock clean
+
+help:
+	@echo "make run       set up, train if data or config changed, start Rasa and the action server"
+	@echo "make shell     talk to the running assistant in this terminal"
+	@echo "make test      set up and run every check"
+	@echo "make validate  check the training data and domain"
+	@echo "make train     train the model if data or config changed"
+
+$(VENV)/.runtime: requirements.txt constraints.txt
+	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+# The model is stamped with the time training *started*: Rasa leaves the file
+# alone when nothing changed, and an edit made during training still counts.
+$(MODEL): $(TRAINING_INPUTS) | $(VENV)/.runtime
+	started=$$(date +%s) && $(RASA) train --fixed-model-name assistant --out models \
+		&& touch -d "@$$started" $@
+
+train: $(MODEL)
+
+run: $(VENV)/.runtime $(MODEL)
+	$(PY) scripts/run_stack.py
+
+shell: $(VENV)/.runtime
+	$(PY) scripts/shell.py
+
+validate: $(VENV)/.runtime
+	$(RASA) data validate --fail-on-warnings
+
+test: $(VENV)/.dev $(MODEL) validate
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+		--fail-on-prediction-errors --out results/stories
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --out results/nlu
+	$(PY) scripts/check_nlu_report.py results/nlu/intent_report.json --min-macro-f1 0.90
+	$(PY) -m pytest
+
+# Rewrites constraints.txt from the current .venv (after changing requirements).
+lock: $(VENV)/.dev
+	{ echo "# Full lock of every installed package (pip freeze of a working .venv)."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(PY) -m pip freeze | grep -v '^-e'; \
+	  echo "setuptools==$$($(PY) -c 'import setuptools; print(setuptools.__version__)')"; \
+	} > constraints.txt
+
+clean:
+	rm -rf models results .pytest_cache

@@ -1,0 +1,121 @@
+"""Starts the action server and the Rasa server together (what `make run` runs).
+
+Settings come from the environment and .env (python-dotenv); .env.example
+documents each one. Both servers listen on loopback only. If RASA_AUTH_TOKEN is
+not set, a random token is made for this run and never written anywhere.
+Ctrl-C (or SIGTERM) stops both; if either server dies, the other is stopped too.
+"""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+LOOPBACK = "127.0.0.1"
+
+
+def settings() -> dict:
+    load_dotenv(ROOT / ".env")
+    rasa_port = os.getenv("RASA_PORT", "5005")
+    action_port = os.getenv("ACTION_SERVER_PORT", "5055")
+    return {
+        "rasa_port": rasa_port,
+        "action_port": action_port,
+        "model": os.getenv("RASA_MODEL", str(ROOT / "models" / "assistant.tar.gz")),
+        "token": os.getenv("RASA_AUTH_TOKEN") or secrets.token_urlsafe(32),
+        "action_url": f"http://{LOOPBACK}:{action_port}/webhook",
+        "log_level": os.getenv("LOG_LEVEL", "INFO"),
+    }
+
+
+def child_environment(config: dict) -> dict:
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        ACTION_SERVER_URL=config["action_url"],
+        SANIC_HOST=LOOPBACK,  # the action server's bind address
+        LOG_LEVEL=config["log_level"],
+    )
+    return env
+
+
+def commands(config: dict) -> dict:
+    rasa = str(VENV_BIN / "rasa")
+    return {
+        "action server": [rasa, "run", "actions", "--actions", "actions",
+                          "--port", config["action_port"]],
+        "rasa": [rasa, "run", "--enable-api", "--interface", LOOPBACK,
+                 "--port", config["rasa_port"], "--auth-token", config["token"],
+                 "--model", config["model"], "--credentials", "credentials.yml",
+                 "--endpoints", "endpoints.yml"],
+    }
+
+
+def wait_until_ready(url: str, processes: dict, timeout: float = 180) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes.values()):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def stop(processes: dict) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    config = settings()
+    if not Path(config["model"]).exists():
+        print(f"No trained model at {config['model']}: run `make train` first.", file=sys.stderr)
+        return 1
+    env = child_environment(config)
+    processes = {
+        name: subprocess.Popen(command, cwd=ROOT, env=env)
+        for name, command in commands(config).items()
+    }
+    signal.signal(signal.SIGTERM, lambda *_: stop(processes) or sys.exit(0))
+    try:
+        rasa_url = f"http://{LOOPBACK}:{config['rasa_port']}/"
+        if not wait_until_ready(rasa_url, processes):
+            print("The assistant did not start: see the messages above.", file=sys.stderr)
+            return 1
+        print(
+            f"\nThe assistant is running: REST channel at {rasa_url}webhooks/rest/webhook\n"
+            "Talk to it with `make shell` in another terminal. Ctrl-C stops it.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(0.5)
+        dead = [name for name, p in processes.items() if p.poll() is not None]
+        print(f"Stopped: the {', '.join(dead)} exited.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

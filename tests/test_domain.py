@@ -1,0 +1,87 @@
+"""The domain keeps the conversation contract and states the facts exactly."""
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CONTRACT = ROOT.parent / "shared" / "CONVERSATION.md"
+# The names fixed by ../shared/CONVERSATION.md (also read from the file when present).
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "affirm", "deny", "thank", "explain_situation", "ask_pay",
+    "already_paid", "ask_reply", "ask_delete", "ask_report", "images_shared",
+    "feel_ashamed", "crisis", "under_18", "request_human", "ask_privacy", "forget_me",
+    "bot_challenge", "out_of_scope",
+}
+CONTRACT_RESPONSES = {
+    "utter_step_dont_pay", "utter_step_stop_replying", "utter_step_keep_evidence",
+    "utter_step_report", "utter_not_your_fault", "utter_crisis", "utter_under_18",
+    "utter_images_shared", "utter_privacy",
+}
+
+
+def texts(domain, response):
+    return [variation["text"] for variation in domain["responses"][response]]
+
+
+def test_contract_file_lists_the_names_we_keep():
+    if not CONTRACT.exists():
+        pytest.skip("../shared/CONVERSATION.md is not beside this checkout")
+    contract = CONTRACT.read_text()
+    intents_table, responses_table = contract.split("## Responses")
+    assert set(re.findall(r"^\| `(\w+)` \|", intents_table, re.M)) == CONTRACT_INTENTS
+    assert set(re.findall(r"^\| `(utter_\w+)` \|", responses_table, re.M)) == CONTRACT_RESPONSES
+
+
+def test_domain_has_every_contract_intent_and_response(domain):
+    assert CONTRACT_INTENTS <= set(domain["intents"])
+    assert CONTRACT_RESPONSES <= set(domain["responses"])
+
+
+def test_crisis_gives_every_number_exactly(domain):
+    (text,) = texts(domain, "utter_crisis")
+    for fact in ("999", "Samaritans: call 116 123", "text SHOUT to 85258",
+                 "Childline (under 19): call 0800 1111"):
+        assert fact in text
+
+
+def test_under_18_names_childline_report_remove_and_ceop(domain):
+    (text,) = texts(domain, "utter_under_18")
+    for fact in ("not in trouble", "0800 1111", "Report Remove", "IWF", "ceop.police.uk"):
+        assert fact in text
+
+
+def test_images_shared_routes_by_age_and_warns_about_recovery_scams(domain):
+    under_18, unknown_age = domain["responses"]["utter_images_shared"]
+    assert under_18["condition"] == [{"type": "slot", "name": "under_18", "value": True}]
+    assert "Report Remove" in under_18["text"] and "Take It Down" in under_18["text"]
+    assert "StopNCII" not in under_18["text"]
+    for fact in ("Report Remove", "takeitdown.ncmec.org", "StopNCII.org", "0345 6000 459"):
+        assert fact in unknown_age["text"]
+    for variation in (under_18, unknown_age):
+        assert "scam" in variation["text"] and "Report the post" in variation["text"]
+
+
+def test_step_four_uses_the_configured_police_route_and_999(domain):
+    (text,) = texts(domain, "utter_step_report")
+    for placeholder in ("{police_phone}", "{police_force}", "{police_report_url}", "999"):
+        assert placeholder in text
+    slots = domain["slots"]
+    assert slots["police_force"]["initial_value"] == "Northamptonshire Police"
+    assert slots["police_phone"]["initial_value"] == "101"
+    assert slots["police_report_url"]["initial_value"].startswith("https://www.northants.police.uk/")
+
+
+def test_words_are_short_enough_for_a_phone(domain):
+    for name, variations in domain["responses"].items():
+        for variation in variations:
+            assert len(variation["text"]) <= 520, name
+
+
+def test_nothing_asks_why_or_blames(domain):
+    everything = " ".join(v["text"].lower() for vs in domain["responses"].values() for v in vs)
+    for phrase in ("why did you", "you shouldn't have", "you should not have"):
+        assert phrase not in everything
+    assert "not your fault" in everything
+    assert not re.search(r"(?<!not )(?<!never )your fault", everything)

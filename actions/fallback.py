@@ -23,6 +23,7 @@ MEANINGS = {
     "ask_delete": "are you asking about deleting or blocking",
     "ask_report": "are you asking about reporting it or the police",
     "ask_next": "do you want to know what to do next",
+    "ask_recovery": "are you asking about someone who offers to delete the pictures for money",
     "images_shared": "have the pictures already been shared",
     "feel_ashamed": "are you feeling ashamed or worried what people will think",
     "crisis": "are you thinking about hurting yourself, or are you in danger",

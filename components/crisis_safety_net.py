@@ -50,6 +50,8 @@ class CrisisMatcher:
         self._tokens = Matcher(nlp.vocab)
         for name, token_patterns in (patterns.get("token_patterns") or {}).items():
             self._tokens.add(name, token_patterns)
+        self._exceptions = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._exceptions.add("exception", [nlp.make_doc(p) for p in patterns.get("exceptions") or []])
 
     @classmethod
     def from_file(cls, nlp: Language, path: Path = DEFAULT_PATTERNS) -> "CrisisMatcher":
@@ -62,10 +64,11 @@ class CrisisMatcher:
         if squeezed != text:
             candidates.append(self._nlp.make_doc(squeezed))
         for candidate in candidates:
+            excepted = [(start, end) for _, start, end in self._exceptions(candidate)]
             for matcher in (self._phrases, self._tokens):
-                matches = matcher(candidate)
-                if matches:
-                    return self._nlp.vocab.strings[matches[0][0]]
+                for match_id, start, end in matcher(candidate):
+                    if not any(start < e and s < end for s, e in excepted):
+                        return self._nlp.vocab.strings[match_id]
         return None
 
 

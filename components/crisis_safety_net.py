@@ -2,7 +2,8 @@
 
 The classifier can miss a crisis written in slang, with typos, or buried in a
 long message. This component matches the phrase and token patterns in
-crisis_patterns.yml with spaCy's PhraseMatcher and Matcher and, on any match,
+crisis_patterns.yml with spaCy's PhraseMatcher (on words and on lemmas) and
+Matcher and, on any match,
 forces the `crisis` intent with full confidence. It never removes a crisis the
 classifier found, and when the fallback fired on a message whose best guess
 was crisis, it picks crisis rather than asking "did you mean...?". The id of the pattern group that fired is added to the parse
@@ -47,6 +48,10 @@ class CrisisMatcher:
         self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         for name, phrases in (patterns.get("phrases") or {}).items():
             self._phrases.add(name, [nlp.make_doc(p) for p in phrases])
+        # Matched on lemmas, so "topping myself" counts as "top myself".
+        self._lemma_phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        for name, phrases in (patterns.get("lemma_phrases") or {}).items():
+            self._lemma_phrases.add(name, list(nlp.pipe(phrases)))
         self._tokens = Matcher(nlp.vocab)
         for name, token_patterns in (patterns.get("token_patterns") or {}).items():
             self._tokens.add(name, token_patterns)
@@ -58,14 +63,18 @@ class CrisisMatcher:
         return cls(nlp, yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def match(self, text: Text, doc: Optional[Doc] = None) -> Optional[Text]:
-        """The name of the first pattern group that matches, or None."""
-        candidates = [doc if doc is not None else self._nlp.make_doc(text)]
+        """The name of the first pattern group that matches, or None.
+
+        `doc` is the message as spaCy already parsed it (with lemmas); without
+        it, the text is parsed here.
+        """
+        candidates = [doc if doc is not None else self._nlp(text)]
         squeezed = _REPEATS.sub(r"\1", text)
         if squeezed != text:
-            candidates.append(self._nlp.make_doc(squeezed))
+            candidates.append(self._nlp(squeezed))
         for candidate in candidates:
             excepted = [(start, end) for _, start, end in self._exceptions(candidate)]
-            for matcher in (self._phrases, self._tokens):
+            for matcher in (self._phrases, self._lemma_phrases, self._tokens):
                 for match_id, start, end in matcher(candidate):
                     if not any(start < e and s < end for s, e in excepted):
                         return self._nlp.vocab.strings[match_id]

@@ -1,11 +1,11 @@
 """The crisis safety net, alone and inside the trained assistant.
 
-Two sets of our own, never trained on, run through the whole trained pipeline:
-every crisis phrasing must be caught, and at most 5% of non-crisis distress may
-raise a false alarm. tests/crisis_set.yml was written first and its misses told
-us which *kinds* of crisis wording were missing (fixed with new patterns and
-training examples written by others, never by copying its lines);
-tests/crisis_unseen.yml was then written blind, to measure the fix honestly.
+Three sets of our own, never trained on, each written blind, run through the
+whole trained pipeline: every crisis phrasing must be caught, and at most 5% of
+non-crisis distress may raise a false alarm. Each set's first run measured the
+detector blind and showed which *kinds* of wording were missing; those kinds
+were fixed with general patterns and with training examples written by others,
+never by copying test lines (docs/evaluation.md has the numbers).
 """
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from components.crisis_safety_net import CrisisMatcher, CrisisSafetyNet
 from components.spacy_model import PackagedSpacyNLP
 
-CRISIS_SETS = ["crisis_set.yml", "crisis_unseen.yml"]
+CRISIS_SETS = ["crisis_set.yml", "crisis_unseen.yml", "crisis_blind3.yml"]
 MAX_FALSE_ALARM_RATE = 0.05
 
 

@@ -28,7 +28,10 @@ STEP_FOR_INTENT = {
 
 # What people type when they have already done a step. Deliberately narrow:
 # a wrong "done" would skip advice, a missed one only repeats it.
-_NEGATED = re.compile(r"(n'?t|not|never|no)\s+(\w+\s+)?$")
+_NEGATED = re.compile(
+    r"\b(not|never|no|(have|has|had|did|do|does|is|was|are|were|ca|could|would|wo)n'?t"
+    r"|cant|dont|wont)\s+(\w+\s+)?$"
+)
 ALREADY_DONE = {
     "dont_pay": re.compile(
         r"\b(didn'?t|did not|haven'?t|have not|won'?t|will not|not going to|never|refused to)"

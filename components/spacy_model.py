@@ -6,24 +6,12 @@ name, and its package loader looks for a folder that is not there, so
 `<package>/<package>-<version>/`; loading that path works. config.yml keeps the
 package name, so the trained model does not depend on where the venv lives.
 """
-import importlib.util
-import json
-from pathlib import Path
 from typing import Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
-
-def installed_model_path(package: Text) -> Text:
-    """The folder of an installed spaCy model package that holds its config.cfg."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        return package  # not an installed package: let spaCy try the name itself
-    root = Path(spec.origin).parent
-    version = json.loads((root / "meta.json").read_text())["version"]
-    data_dir = root / f"{package}-{version}"
-    return str(data_dir if (data_dir / "config.cfg").exists() else root)
+from components.spacy_path import installed_model_path
 
 
 @DefaultV1Recipe.register(

@@ -1,0 +1,92 @@
+"""Gateway settings, from the environment and .env (python-dotenv).
+
+Every setting is documented in .env.example; the defaults below are what a bare
+`make run` uses.
+"""
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    rasa_token: str = ""
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'gateway.sqlite3'}"
+    retention_hours: float = 48.0
+    retention_sweep_seconds: float = 600.0
+    messages_per_minute: int = 20
+    max_text_chars: int = 2000
+    quick_exit_url: str = "https://www.bbc.co.uk/weather"
+    # Keyed hashes of Telegram chat ids and WhatsApp numbers. Unset: random per
+    # start, so a restart also forgets who was who.
+    channel_id_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    telegram_token: str = field(default="", repr=False)
+    telegram_secret: str = field(default="", repr=False)
+    telegram_api_base: str = "https://api.telegram.org"
+    whatsapp_token: str = field(default="", repr=False)
+    whatsapp_app_secret: str = field(default="", repr=False)
+    whatsapp_verify_token: str = field(default="", repr=False)
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_base: str = "https://graph.facebook.com/v20.0"
+    provider_retries: int = 3
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token and self.telegram_secret)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_app_secret
+                    and self.whatsapp_verify_token and self.whatsapp_phone_number_id)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        if env is None:
+            load_dotenv(ROOT / ".env")
+            env = os.environ
+
+        def get(name: str) -> Optional[str]:
+            value = env.get(name, "").strip()
+            return value or None
+
+        values = {}
+        for name, key, kind in (
+            ("GATEWAY_HOST", "host", str),
+            ("GATEWAY_PORT", "port", int),
+            ("RASA_AUTH_TOKEN", "rasa_token", str),
+            ("DATABASE_URL", "database_url", str),
+            ("RETENTION_HOURS", "retention_hours", float),
+            ("RETENTION_SWEEP_SECONDS", "retention_sweep_seconds", float),
+            ("RATE_LIMIT_PER_MINUTE", "messages_per_minute", int),
+            ("QUICK_EXIT_URL", "quick_exit_url", str),
+            ("TELEGRAM_BOT_TOKEN", "telegram_token", str),
+            ("TELEGRAM_WEBHOOK_SECRET", "telegram_secret", str),
+            ("TELEGRAM_API_BASE", "telegram_api_base", str),
+            ("WHATSAPP_ACCESS_TOKEN", "whatsapp_token", str),
+            ("WHATSAPP_APP_SECRET", "whatsapp_app_secret", str),
+            ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token", str),
+            ("WHATSAPP_PHONE_NUMBER_ID", "whatsapp_phone_number_id", str),
+            ("WHATSAPP_API_BASE", "whatsapp_api_base", str),
+        ):
+            if get(name) is not None:
+                values[key] = kind(get(name))
+        if get("RASA_PORT"):
+            values["rasa_url"] = f"http://127.0.0.1:{get('RASA_PORT')}"
+        if get("ACTION_SERVER_PORT"):
+            values["actions_url"] = f"http://127.0.0.1:{get('ACTION_SERVER_PORT')}"
+        if get("CHANNEL_ID_KEY"):
+            values["channel_id_key"] = get("CHANNEL_ID_KEY").encode()
+        for key in ("telegram_api_base", "whatsapp_api_base"):
+            if key in values:
+                values[key] = values[key].rstrip("/")
+        return cls(**values)

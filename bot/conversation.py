@@ -1,0 +1,171 @@
+"""One conversation turn, the same for every channel.
+
+    text in -> checks -> redacted -> stored -> assistant (or a kind reply) -> stored -> out
+
+Only redacted text is stored or passed to the assistant. The exception is a tap
+on one of the last bot message's buttons: its payload goes to the assistant and
+its title (our own words) is stored as what the person said. Typed text can't
+start with "/", so nobody can type intents at the assistant.
+
+Every message stored is also published to the session's live listeners (the
+web page's WebSocket). Nothing here logs text or session ids.
+"""
+import asyncio
+import logging
+import re
+import secrets
+import unicodedata
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Set
+
+from bot.language import kind_of_text
+from bot.ratelimit import RateLimiter
+from bot.rasa_client import AssistantUnavailable, RasaClient
+from bot.redaction import Redactor
+from bot.replies import reply
+from bot.storage import Store
+
+logger = logging.getLogger(__name__)
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+# The response that tells the person their conversation is being deleted.
+FORGET_RESPONSE = "utter_forget_me"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+class SessionNotFound(Exception):
+    pass
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(24)  # 192 random bits
+
+
+def normalise(text: str) -> str:
+    """Fancy-font letters to plain ones, control characters out, ends trimmed."""
+    return CONTROL_CHARACTERS.sub("", unicodedata.normalize("NFKC", text)).strip()
+
+
+class Conversations:
+    def __init__(self, store: Store, assistant: RasaClient, redactor: Redactor,
+                 limiter: RateLimiter) -> None:
+        self.store = store
+        self.assistant = assistant
+        self.redactor = redactor
+        self.limiter = limiter
+        # spaCy runs in one worker thread: the event loop stays free.
+        self._redaction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact")
+        self._turns: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._listeners: Dict[str, Set[asyncio.Queue]] = defaultdict(set)
+        self._unerased: Set[str] = set()  # forgotten here, but Rasa did not confirm yet
+
+    async def close(self) -> None:
+        self._redaction_thread.shutdown(wait=False)
+
+    async def redact(self, text: str) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._redaction_thread, self.redactor.redact, text)
+
+    # --- sessions -------------------------------------------------------------
+    async def start(self, channel: str, user_hash: Optional[str] = None) -> str:
+        session_id = new_session_id()
+        await self.store.create_session(session_id, channel, user_hash)
+        return session_id
+
+    async def session_for_user(self, channel: str, user_hash: str) -> str:
+        """The messaging-app user's current session, or a new one."""
+        return await self.store.session_for_user(user_hash) or await self.start(channel, user_hash)
+
+    async def exists(self, session_id: str) -> bool:
+        return bool(SESSION_ID.match(session_id)) and await self.store.session_exists(session_id)
+
+    async def forget(self, session_id: str) -> None:
+        """Erases the conversation everywhere: our store, Rasa's tracker, live listeners."""
+        await self.store.delete_session(session_id)
+        self.limiter.forget(session_id)
+        self._turns.pop(session_id, None)
+        self._publish(session_id, {"type": "forgotten"})
+        self._listeners.pop(session_id, None)
+        if not await self.assistant.erase(session_id):
+            self._unerased.add(session_id)
+            logger.warning("The assistant did not confirm an erasure; it will be retried.")
+
+    async def retry_erasures(self) -> None:
+        for session_id in list(self._unerased):
+            if await self.assistant.erase(session_id):
+                self._unerased.discard(session_id)
+
+    # --- a turn ---------------------------------------------------------------
+    async def say(self, session_id: str, text: str) -> List[Dict[str, Any]]:
+        """Handles what the person sent; returns the replies (with seq once stored).
+
+        Raises SessionNotFound or RateLimited; never anything about the assistant.
+        """
+        if not await self.exists(session_id):
+            raise SessionNotFound(session_id)
+        wait = self.limiter.retry_after(session_id)
+        if wait:
+            raise RateLimited(wait)
+        async with self._turns[session_id]:
+            tapped = next((b for b in await self.store.last_bot_buttons(session_id)
+                           if b.get("payload") == text), None)
+            if tapped:
+                shown, for_assistant, kind = tapped["title"], tapped["payload"], None
+            else:
+                clean = normalise(text)
+                shown = await self.redact(clean)
+                for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
+            await self._add(session_id, [{"from": "user", "text": shown}])
+            replies = await self._replies(session_id, for_assistant, kind)
+            stored = await self._add(session_id, [{"from": "bot", **r} for r in replies])
+            if any(r.get("response") == FORGET_RESPONSE for r in replies):
+                await self.forget(session_id)
+            return stored or [{"from": "bot", **r} for r in replies]
+
+    async def _replies(self, session_id: str, text: str, kind: Optional[str]) -> List[Dict[str, Any]]:
+        if kind == "other_language":
+            return [reply("gateway_other_language")]
+        if kind == "no_words" and not await self.assistant.understands(text):
+            return [reply("gateway_no_words")]
+        try:
+            return await self.assistant.send(session_id, text)
+        except AssistantUnavailable as error:
+            logger.warning("The assistant is unavailable (%s): sent the fallback reply.", error)
+            return [reply("gateway_unavailable")]
+
+    async def add_staff_message(self, session_id: str, text: str) -> List[Dict[str, Any]]:
+        """A support worker's message (next issue's console), stored redacted like any other."""
+        return await self._add(session_id, [{"from": "staff", "text": await self.redact(normalise(text))}])
+
+    async def _add(self, session_id: str, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        stored = await self.store.add_messages(session_id, messages)
+        for message in stored:
+            self._publish(session_id, {"type": "message", **message})
+        return stored
+
+    # --- live listeners -------------------------------------------------------
+    def listen(self, session_id: str) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=256)
+        self._listeners[session_id].add(queue)
+        return queue
+
+    def stop_listening(self, session_id: str, queue: asyncio.Queue) -> None:
+        listeners = self._listeners.get(session_id)
+        if listeners is not None:
+            listeners.discard(queue)
+            if not listeners:
+                self._listeners.pop(session_id, None)
+
+    def _publish(self, session_id: str, event: Dict[str, Any]) -> None:
+        for queue in list(self._listeners.get(session_id, ())):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                pass  # a stuck listener catches up through /messages?after=N

@@ -1,0 +1,83 @@
+"""Talks to the assistant: Rasa through our own channel (channels/gateway.py),
+and the action server's health check. Both are on loopback behind the gateway.
+"""
+import asyncio
+from typing import Any, Dict, List
+
+import aiohttp
+
+
+class AssistantUnavailable(Exception):
+    """Rasa did not answer, answered with an error, or said nothing at all."""
+
+
+class RasaClient:
+    def __init__(self, rasa_url: str, actions_url: str, token: str,
+                 timeout_seconds: float = 20) -> None:
+        self._rasa_url = rasa_url.rstrip("/")
+        self._actions_url = actions_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._http = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def send(self, session_id: str, text: str) -> List[Dict[str, Any]]:
+        """The assistant's replies to one user message."""
+        try:
+            async with self._http.post(
+                f"{self._rasa_url}/webhooks/gateway/webhook",
+                json={"sender": session_id, "message": text},
+                headers=self._headers, timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise AssistantUnavailable(f"Rasa answered {response.status}")
+                messages = await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            raise AssistantUnavailable(type(error).__name__) from error
+        if not isinstance(messages, list) or not messages:
+            # With the action server down, Rasa answers 200 with nothing to say.
+            raise AssistantUnavailable("Rasa had nothing to say")
+        return messages
+
+    async def understands(self, text: str) -> bool:
+        """Whether the classifier knows what this means ("👍" is yes), without
+        adding anything to a conversation (Rasa's /model/parse stores nothing)."""
+        try:
+            async with self._http.post(
+                f"{self._rasa_url}/model/parse", json={"text": text},
+                headers=self._headers, timeout=self._timeout,
+            ) as response:
+                parsed = await response.json() if response.status == 200 else {}
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return False
+        intent = (parsed.get("intent") or {}).get("name")
+        return bool(intent) and intent != "nlu_fallback"
+
+    async def erase(self, session_id: str) -> bool:
+        """Deletes the conversation from Rasa's tracker store. True if it is gone."""
+        try:
+            async with self._http.delete(
+                f"{self._rasa_url}/webhooks/gateway/conversations/{session_id}",
+                headers=self._headers, timeout=self._timeout,
+            ) as response:
+                return response.status == 204
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+    async def health(self) -> Dict[str, str]:
+        """"up" or "down" for Rasa and for the action server."""
+        async def answers(url: str, headers=None) -> str:
+            try:
+                async with self._http.get(url, headers=headers,
+                                          timeout=aiohttp.ClientTimeout(total=3)) as response:
+                    return "up" if response.status == 200 else "down"
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return "down"
+
+        rasa, actions = await asyncio.gather(
+            # /status answers 200 only once the model is loaded.
+            answers(f"{self._rasa_url}/status", self._headers),
+            answers(f"{self._actions_url}/health"))
+        return {"rasa": rasa, "actions": actions}

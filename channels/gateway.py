@@ -1,0 +1,114 @@
+"""The channel the gateway (bot/) talks to Rasa through.
+
+Rasa's REST channel drops the response name (`utter_action`) that channels,
+analytics and tests rely on, and it has no way to erase a conversation. This
+channel keeps the name and adds erasure. Only the gateway may use it: every
+request must carry `Authorization: Bearer <RASA_AUTH_TOKEN>` (the same token as
+Rasa's HTTP API, handed to all three processes by scripts/run_stack.py).
+
+    POST   /webhooks/gateway/webhook              {"sender": str, "message": str}
+           -> [{"text": str, "buttons"?: [{"title", "payload"}], "response"?: str}]
+    DELETE /webhooks/gateway/conversations/<id>   -> 204, the tracker is gone
+
+Nothing here logs message text or conversation ids.
+"""
+import hmac
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+
+class ResponseCollector(OutputChannel):
+    """Collects what the bot says, one message per response, with its name."""
+
+    def __init__(self) -> None:
+        self.messages: List[Dict[Text, Any]] = []
+
+    @classmethod
+    def name(cls) -> Text:
+        return "gateway"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        text = message.get("text") or ""
+        buttons = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in message.get("buttons") or []
+        ]
+        if not text and not buttons:
+            return  # images, custom JSON: the domain has none, and no channel shows them
+        collected: Dict[Text, Any] = {"text": text}
+        if buttons:
+            collected["buttons"] = buttons
+        if message.get("utter_action"):
+            collected["response"] = message["utter_action"]
+        self.messages.append(collected)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+def _innermost(store: TrackerStore) -> TrackerStore:
+    """Rasa wraps the configured store (FailSafe, Awaitable): find the real one."""
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+async def erase_tracker(store: TrackerStore, sender_id: Text) -> None:
+    """Deletes every event of one conversation. Rasa has no delete of its own."""
+    inner = _innermost(store)
+    if isinstance(inner, InMemoryTrackerStore):
+        inner.store.pop(sender_id, None)
+        return
+    raise NotImplementedError(f"erasure is not written for {type(inner).__name__}")
+
+
+class GatewayInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "gateway"
+
+    def _authorised(self, request: Request) -> bool:
+        token = os.environ.get("RASA_AUTH_TOKEN", "")
+        given = request.headers.get("Authorization", "")
+        return bool(token) and hmac.compare_digest(given, f"Bearer {token}")
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        gateway = Blueprint("gateway_channel", __name__)
+
+        @gateway.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @gateway.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            body: Optional[Dict[Text, Any]] = request.json if isinstance(request.json, dict) else None
+            sender, text = (body or {}).get("sender"), (body or {}).get("message")
+            if not isinstance(sender, str) or not sender or not isinstance(text, str):
+                return response.json({"error": "sender and message are required"}, status=400)
+            collector = ResponseCollector()
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name())
+            )
+            return response.json(collector.messages)
+
+        @gateway.route("/conversations/<sender_id>", methods=["DELETE"])
+        async def erase(request: Request, sender_id: Text) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            agent = request.app.ctx.agent
+            # Wait for any message of this conversation still being handled.
+            async with agent.lock_store.lock(sender_id):
+                await erase_tracker(agent.tracker_store, sender_id)
+            return response.empty(status=204)
+
+        return gateway

@@ -19,7 +19,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Set
 
-from bot.language import kind_of_text
+from bot.language import emoji_meaning, kind_of_text
 from bot.ratelimit import RateLimiter
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.redaction import Redactor
@@ -122,6 +122,8 @@ class Conversations:
                 clean = normalise(text)
                 shown = await self.redact(clean)
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
+                if kind == "no_words" and emoji_meaning(clean):
+                    for_assistant, kind = emoji_meaning(clean), None
             await self._add(session_id, [{"from": "user", "text": shown}])
             replies = await self._replies(session_id, for_assistant, kind)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies])
@@ -132,7 +134,7 @@ class Conversations:
     async def _replies(self, session_id: str, text: str, kind: Optional[str]) -> List[Dict[str, Any]]:
         if kind == "other_language":
             return [reply("gateway_other_language")]
-        if kind == "no_words" and not await self.assistant.understands(text):
+        if kind == "no_words":
             return [reply("gateway_no_words")]
         try:
             return await self.assistant.send(session_id, text)

@@ -31,15 +31,38 @@ def _stop_words() -> Dict[str, FrozenSet[str]]:
     return words
 
 
+# Emoji people answer with, as the words the classifier knows. Any other
+# emoji-only message gets the kind "words, please" reply: the classifier
+# has no features for an emoji it never saw and would guess at random.
+EMOJI_MEANINGS = {
+    "👍": "yes", "👌": "ok", "✅": "done", "✔": "done", "☑": "done", "🆗": "ok",
+    "👎": "no", "❌": "no", "✖": "no", "🚫": "no",
+    "🙏": "thank you", "🙌": "thank you", "💯": "yes",
+    "👋": "hi",
+}
+# Skin tones, variation selectors and joiners change how an emoji looks, not what it means.
+EMOJI_MODIFIERS = re.compile("[\U0001F3FB-\U0001F3FF\uFE0E\uFE0F\u200D]")
+
+
+def emoji_meaning(text: str) -> Optional[str]:
+    """The words for an emoji-only answer like "👍👍", or None if we don't know it."""
+    symbols = set(EMOJI_MODIFIERS.sub("", "".join(text.split())))
+    meanings = {EMOJI_MEANINGS.get(symbol) for symbol in symbols}
+    return meanings.pop() if len(meanings) == 1 and None not in meanings else None
+
+
 def _letters(text: str):
     return [c for c in text if c.isalpha()]
 
 
 def kind_of_text(text: str) -> Optional[str]:
-    """'no_words' (emoji, symbols, digits only), 'other_language', or None for English."""
+    """'no_words' (emoji or symbols only), 'other_language', or None for English.
+
+    Digits count as words: "16" answers "how old are you?".
+    """
     letters = _letters(text)
     if not letters:
-        return "no_words"
+        return None if any(c.isdigit() for c in text) else "no_words"
     latin = sum("LATIN" in unicodedata.name(c, "") for c in letters)
     if latin / len(letters) < 0.5:
         return "other_language"

@@ -16,12 +16,22 @@ class RasaClient:
                  timeout_seconds: float = 20) -> None:
         self._rasa_url = rasa_url.rstrip("/")
         self._actions_url = actions_url.rstrip("/")
+        # Our channel reads the bearer header; Rasa's own HTTP API (/status) only ?token=.
         self._headers = {"Authorization": f"Bearer {token}"}
+        self._api_auth = {"token": token}
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._http = aiohttp.ClientSession()
+        self._client = None
+
+    @property
+    def _http(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the running event loop.
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession()
+        return self._client
 
     async def close(self) -> None:
-        await self._http.close()
+        if self._client is not None:
+            await self._client.close()
 
     async def send(self, session_id: str, text: str) -> List[Dict[str, Any]]:
         """The assistant's replies to one user message."""
@@ -41,20 +51,6 @@ class RasaClient:
             raise AssistantUnavailable("Rasa had nothing to say")
         return messages
 
-    async def understands(self, text: str) -> bool:
-        """Whether the classifier knows what this means ("👍" is yes), without
-        adding anything to a conversation (Rasa's /model/parse stores nothing)."""
-        try:
-            async with self._http.post(
-                f"{self._rasa_url}/model/parse", json={"text": text},
-                headers=self._headers, timeout=self._timeout,
-            ) as response:
-                parsed = await response.json() if response.status == 200 else {}
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            return False
-        intent = (parsed.get("intent") or {}).get("name")
-        return bool(intent) and intent != "nlu_fallback"
-
     async def erase(self, session_id: str) -> bool:
         """Deletes the conversation from Rasa's tracker store. True if it is gone."""
         try:
@@ -68,9 +64,9 @@ class RasaClient:
 
     async def health(self) -> Dict[str, str]:
         """"up" or "down" for Rasa and for the action server."""
-        async def answers(url: str, headers=None) -> str:
+        async def answers(url: str, params=None) -> str:
             try:
-                async with self._http.get(url, headers=headers,
+                async with self._http.get(url, params=params,
                                           timeout=aiohttp.ClientTimeout(total=3)) as response:
                     return "up" if response.status == 200 else "down"
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -78,6 +74,6 @@ class RasaClient:
 
         rasa, actions = await asyncio.gather(
             # /status answers 200 only once the model is loaded.
-            answers(f"{self._rasa_url}/status", self._headers),
+            answers(f"{self._rasa_url}/status", self._api_auth),
             answers(f"{self._actions_url}/health"))
         return {"rasa": rasa, "actions": actions}

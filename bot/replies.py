@@ -29,6 +29,10 @@ REPLIES: Dict[str, str] = {
         "I don't open or keep them. Keep your evidence safe on your own phone.\n"
         f"{EMERGENCY}"
     ),
+    "gateway_too_long": (
+        "That message is too long for me. Could you send it in a few shorter parts?\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "You're sending messages very fast. Take a breath: I'm still here. "
         "Wait a minute, then send your next message.\n"

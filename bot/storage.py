@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from bot.config import ROOT
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -40,10 +42,12 @@ CREATE INDEX IF NOT EXISTS sessions_by_last_active ON sessions(last_active);
 
 
 def sqlite_path(database_url: str) -> str:
+    """The file named by sqlite:///path (relative paths from the project folder)."""
     prefix = "sqlite:///"
     if not database_url.startswith(prefix):
         raise ValueError("DATABASE_URL must look like sqlite:///path/to/file.sqlite3")
-    return database_url[len(prefix):]
+    path = database_url[len(prefix):]
+    return path if path == ":memory:" else str(ROOT / path)
 
 
 class Store:

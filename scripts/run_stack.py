@@ -1,9 +1,11 @@
-"""Starts the action server and the Rasa server together (what `make run` runs).
+"""Starts the whole system (what `make run` runs): the action server, Rasa and
+the gateway (bot/), which is the only one the outside world talks to.
 
 Settings come from the environment and .env (python-dotenv); .env.example
-documents each one. Both servers listen on loopback only. If RASA_AUTH_TOKEN is
-not set, a random token is made for this run and never written anywhere.
-Ctrl-C (or SIGTERM) stops both; if either server dies, the other is stopped too.
+documents each one. Rasa and the action server listen on loopback only. If
+RASA_AUTH_TOKEN is not set, a random token is made for this run, handed to the
+three processes in their environment and never written anywhere.
+Ctrl-C (or SIGTERM) stops all three; if one dies, the others are stopped too.
 """
 import os
 import secrets
@@ -33,6 +35,8 @@ def settings() -> dict:
         "token": os.getenv("RASA_AUTH_TOKEN") or secrets.token_urlsafe(32),
         "action_url": f"http://{LOOPBACK}:{action_port}/webhook",
         "log_level": os.getenv("LOG_LEVEL", "INFO"),
+        "gateway_host": os.getenv("GATEWAY_HOST", LOOPBACK),
+        "gateway_port": os.getenv("GATEWAY_PORT", "8080"),
     }
 
 
@@ -43,6 +47,9 @@ def child_environment(config: dict) -> dict:
         ACTION_SERVER_URL=config["action_url"],
         SANIC_HOST=LOOPBACK,  # the action server's bind address
         LOG_LEVEL=config["log_level"],
+        RASA_AUTH_TOKEN=config["token"],  # our Rasa channel and the gateway use it too
+        RASA_PORT=config["rasa_port"],
+        ACTION_SERVER_PORT=config["action_port"],
     )
     return env
 
@@ -56,6 +63,7 @@ def commands(config: dict) -> dict:
                  "--port", config["rasa_port"], "--auth-token", config["token"],
                  "--model", config["model"], "--credentials", "credentials.yml",
                  "--endpoints", "endpoints.yml"],
+        "gateway": [sys.executable, "-m", "bot"],
     }
 
 
@@ -97,13 +105,13 @@ def main() -> int:
     }
     signal.signal(signal.SIGTERM, lambda *_: stop(processes) or sys.exit(0))
     try:
-        rasa_url = f"http://{LOOPBACK}:{config['rasa_port']}/"
-        if not wait_until_ready(rasa_url, processes):
+        address = f"http://{config['gateway_host']}:{config['gateway_port']}/"
+        if not wait_until_ready(f"{address}api/health", processes):
             print("The assistant did not start: see the messages above.", file=sys.stderr)
             return 1
         print(
-            f"\nThe assistant is running: REST channel at {rasa_url}webhooks/rest/webhook\n"
-            "Talk to it with `make shell` in another terminal. Ctrl-C stops it.\n",
+            f"\nThe support chat is running. Open {address} in your browser.\n"
+            "Or talk to it here with `make shell` in another terminal. Ctrl-C stops it.\n",
             flush=True,
         )
         while all(p.poll() is None for p in processes.values()):

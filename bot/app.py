@@ -1,0 +1,39 @@
+"""The app factory: builds the gateway from Settings, one module per concern."""
+import logging
+
+from aiohttp import web
+
+from bot import api, retention, telegram, web_page, websocket, whatsapp
+from bot.config import Settings
+from bot.conversation import Conversations
+from bot.errors import errors_as_json, security_headers
+from bot.keys import CONVERSATIONS, SETTINGS
+from bot.rasa_client import RasaClient
+from bot.ratelimit import RateLimiter
+from bot.redaction import Redactor, load_redactor
+from bot.storage import Store
+
+logger = logging.getLogger(__name__)
+
+# Request bodies: a 2,000-character message is at most 8 kB of UTF-8; webhooks are bigger.
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(settings: Settings, redactor: Redactor = None) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES,
+                          middlewares=[security_headers, errors_as_json])
+    app[SETTINGS] = settings
+    store = Store(settings.database_url)
+    assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
+    app[CONVERSATIONS] = Conversations(store, assistant, redactor or load_redactor(),
+                                       RateLimiter(settings.messages_per_minute))
+
+    async def close(app: web.Application) -> None:
+        await app[CONVERSATIONS].close()
+        await assistant.close()
+        await store.close()
+
+    app.on_cleanup.append(close)
+    for module in (api, websocket, web_page, telegram, whatsapp, retention):
+        module.setup_routes(app)
+    return app

@@ -1,0 +1,135 @@
+"""What the Telegram and WhatsApp channels share: who is who (as a keyed hash),
+one turn of a messaging-app conversation, and sending to the provider with retries.
+
+Webhooks answer the provider at once and do the work in the background, so a
+slow assistant never makes the provider resend. The raw chat id or phone number
+is used only in memory, to reply, and never stored or logged.
+"""
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections import OrderedDict
+from typing import Any, Awaitable, Dict, List, Optional, Set
+
+import aiohttp
+from aiohttp import web
+
+from bot.api import BadInput, check_text
+from bot.conversation import Conversations, RateLimited, SessionNotFound
+from bot.errors import log_failure
+from bot.keys import CONVERSATIONS, SETTINGS
+from bot.replies import reply
+
+logger = logging.getLogger(__name__)
+
+
+class ProviderHttp:
+    """One HTTP client for the providers, made on first use inside the event loop."""
+
+    def __init__(self) -> None:
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    def post(self, *args, **kwargs):
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session.post(*args, **kwargs)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+HTTP = web.AppKey("provider_http", ProviderHttp)
+TASKS = web.AppKey("background_tasks", set)
+
+
+def user_hash(key: bytes, channel: str, raw_id: str) -> str:
+    return hmac.new(key, f"{channel}:{raw_id}".encode(), hashlib.sha256).hexdigest()
+
+
+class RecentIds:
+    """Provider message ids already handled (providers may deliver twice)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._seen: "OrderedDict[str, None]" = OrderedDict()
+        self._size = size
+
+    def first_time(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            return False
+        self._seen[message_id] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True
+
+
+def in_background(app: web.Application, work: Awaitable) -> None:
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception as error:  # noqa: BLE001 - one failed reply must not take others down
+            log_failure(logger, "A messaging-app reply failed", error)
+
+    task = asyncio.ensure_future(guarded())
+    app[TASKS].add(task)
+    task.add_done_callback(app[TASKS].discard)
+
+
+async def take_turn(app: web.Application, channel: str, raw_user_id: str,
+                    text: Optional[str]) -> List[Dict[str, Any]]:
+    """One message from a messaging-app user -> the replies to send back."""
+    settings = app[SETTINGS]
+    chats: Conversations = app[CONVERSATIONS]
+    if text is None:
+        return [reply("gateway_not_text")]
+    try:
+        text = check_text(text, settings.max_text_chars)
+    except BadInput as problem:
+        return [reply("gateway_too_long" if problem.status == 413 else "gateway_no_words")]
+    key = user_hash(settings.channel_id_key, channel, raw_user_id)
+    for _ in range(2):  # a session erased meanwhile: start a new one once
+        session = await chats.session_for_user(channel, key)
+        try:
+            return await chats.say(session, text)
+        except SessionNotFound:
+            continue
+        except RateLimited:
+            return [reply("gateway_slow_down")]
+    return [reply("gateway_unavailable")]
+
+
+async def send_with_retries(app: web.Application, url: str, payload: Dict[str, Any],
+                            headers: Optional[Dict[str, str]] = None) -> bool:
+    """POSTs to the provider; retries outages (5xx, 429, no answer) with back-off."""
+    retries = app[SETTINGS].provider_retries
+    for attempt in range(retries + 1):
+        try:
+            async with app[HTTP].post(url, json=payload, headers=headers,
+                                      timeout=aiohttp.ClientTimeout(total=10)) as response:
+                if response.status < 400:
+                    return True
+                if response.status != 429 and response.status < 500:
+                    logger.warning("The provider refused a reply (HTTP %d).", response.status)
+                    return False
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+        if attempt < retries:
+            await asyncio.sleep(0.5 * 2 ** attempt)
+    logger.warning("The provider could not be reached; a reply was not delivered.")
+    return False
+
+
+async def finish(app: web.Application) -> None:
+    tasks: Set[asyncio.Task] = app[TASKS]
+    if tasks:
+        await asyncio.wait(tasks, timeout=10)
+    await app[HTTP].close()
+
+
+def setup(app: web.Application) -> None:
+    """Once, whichever channel asks first."""
+    if TASKS not in app:
+        app[TASKS] = set()
+        app[HTTP] = ProviderHttp()
+        app.on_cleanup.insert(0, finish)

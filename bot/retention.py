@@ -1,0 +1,47 @@
+"""Deletes conversations with no message for RETENTION_HOURS (default 48), from
+the gateway's store and from Rasa's tracker store, every RETENTION_SWEEP_SECONDS."""
+import asyncio
+import contextlib
+import logging
+import time
+
+from aiohttp import web
+
+from bot.errors import log_failure
+from bot.keys import CONVERSATIONS, SETTINGS
+
+logger = logging.getLogger(__name__)
+
+
+async def sweep(app: web.Application) -> int:
+    """One pass; returns how many conversations were deleted."""
+    chats = app[CONVERSATIONS]
+    cutoff = time.time() - app[SETTINGS].retention_hours * 3600
+    expired = await chats.store.sessions_idle_since(cutoff)
+    for session_id in expired:
+        await chats.forget(session_id)
+    await chats.retry_erasures()
+    chats.limiter.sweep()
+    if expired:
+        logger.info("Retention: deleted %d conversation(s).", len(expired))
+    return len(expired)
+
+
+async def run_periodically(app: web.Application):
+    async def loop() -> None:
+        while True:
+            try:
+                await sweep(app)
+            except Exception as error:  # noqa: BLE001 - a failed pass must not stop the next one
+                log_failure(logger, "Retention pass failed", error)
+            await asyncio.sleep(app[SETTINGS].retention_sweep_seconds)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def setup_routes(app: web.Application) -> None:
+    app.cleanup_ctx.append(run_periodically)

@@ -1,0 +1,125 @@
+"""The web page's live connection: GET /ws (a WebSocket), JSON text frames.
+
+    client -> {"type": "join", "session"?: str, "after"?: int}
+    server -> {"type": "joined", "session": str}, then every message after `after`
+    client -> {"type": "say", "text": str}
+    server -> {"type": "message", "seq", "from", "text", "buttons"?, "response"?}   (live)
+              {"type": "forgotten"}                   the conversation was deleted
+              {"type": "error", "status", "error", "retry_after"?}
+
+The same checks as POST /api/chat apply (conversation.py does the work).
+"""
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Dict, Optional
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from bot.api import BadInput, check_session, check_text
+from bot.conversation import RateLimited, SessionNotFound
+from bot.errors import json_error, log_failure
+from bot.keys import CONVERSATIONS, SETTINGS
+from bot.replies import reply
+
+logger = logging.getLogger(__name__)
+
+
+def error(status: int, message: str, **extra: Any) -> Dict[str, Any]:
+    return {"type": "error", "status": status, "error": message, **extra}
+
+
+def same_origin(request: web.Request) -> bool:
+    """Browsers send Origin with a WebSocket: refuse pages of other sites, which
+    could otherwise talk to the chat from a victim's browser."""
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
+async def chat_socket(request: web.Request) -> web.StreamResponse:
+    if not same_origin(request):
+        return json_error(403, "Connect from the chat page.")
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
+    await socket.prepare(request)
+    chats = request.app[CONVERSATIONS]
+    max_chars = request.app[SETTINGS].max_text_chars
+    session: Optional[str] = None
+    listener: Optional[asyncio.Queue] = None
+    pusher: Optional[asyncio.Task] = None
+
+    async def push(queue: asyncio.Queue) -> None:
+        while True:
+            await socket.send_json(await queue.get())
+
+    async def join(data: Dict[str, Any]) -> None:
+        nonlocal session, listener, pusher
+        after = data.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise BadInput(400, "'after' must be a whole number, 0 or more.")
+        wanted = data.get("session")
+        if wanted is None:
+            wanted = await chats.start("web")
+        elif not await chats.exists(check_session(wanted)):
+            raise BadInput(404, "This conversation has ended or was deleted. Start a new one.")
+        await leave()
+        session, listener = wanted, chats.listen(wanted)
+        await socket.send_json({"type": "joined", "session": session})
+        # Listening starts before the backlog is read: a message may come twice, never
+        # not at all; the page keeps the highest seq it has shown.
+        for message in await chats.store.messages_after(session, after) or []:
+            await socket.send_json({"type": "message", **message})
+        pusher = asyncio.create_task(push(listener))
+
+    async def leave() -> None:
+        nonlocal session, listener, pusher
+        if pusher:
+            pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pusher
+        if session and listener:
+            chats.stop_listening(session, listener)
+        session, listener, pusher = None, None, None
+
+    try:
+        async for frame in socket:
+            if frame.type != WSMsgType.TEXT:
+                if frame.type == WSMsgType.BINARY:
+                    await socket.send_json(error(400, "Send JSON text frames."))
+                continue
+            try:
+                data = json.loads(frame.data)
+                if not isinstance(data, dict):
+                    raise BadInput(400, "Send a JSON object.")
+                kind = data.get("type")
+                if kind == "join":
+                    await join(data)
+                elif kind == "say":
+                    if session is None:
+                        raise BadInput(400, "Join a conversation first.")
+                    # Replies arrive through the listener, like everything else.
+                    await chats.say(session, check_text(data.get("text"), max_chars))
+                else:
+                    raise BadInput(400, "Unknown message type.")
+            except ValueError:
+                await socket.send_json(error(400, "Send JSON."))
+            except BadInput as problem:
+                await socket.send_json(error(problem.status, problem.message))
+            except SessionNotFound:
+                await leave()
+                await socket.send_json(error(404, "This conversation has ended or was deleted."))
+            except RateLimited as limit:
+                await socket.send_json(error(
+                    429, "You're sending messages very fast. Please wait a moment.",
+                    retry_after=limit.retry_after))
+            except Exception as failure:  # noqa: BLE001 - keep the socket, say something kind
+                log_failure(logger, "Unexpected error on the chat socket", failure)
+                await socket.send_json(error(500, reply("gateway_unavailable")["text"]))
+    finally:
+        await leave()
+    return socket
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/ws", chat_socket)

@@ -34,7 +34,9 @@ EMAIL_PROVIDER = re.compile(
 TLDS = ("com|co\\.uk|uk|net|org|io|me|ly|gg|app|co|ee|tv|link|xyz|info|biz|to|cc|ru|ng|ph|in|"
         "site|online|store|page|fans|live|gl|be|sh|ai|us|ca|ie")
 URL = re.compile(
-    rf"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{TLDS})\b(?:/[^\s<>\"']*)?",
+    rf"(?:https?://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{TLDS})\b(?:/[^\s<>\"']*)?"
+    # Any other domain followed by a path is a link too: "mega.nz/file/aB3d".
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}/[^\s<>\"']+",
     re.IGNORECASE,
 )
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
@@ -57,12 +59,14 @@ ADDRESS = re.compile(
     rf"((?:[a-z'’-]+\s+){{0,3}})(?:{STREET_TYPES})\b\.?",
     re.IGNORECASE,
 )
-FLAT = re.compile(r"\b(?:flat|apartment|apt)\s*\d+[a-z]?(?:/\d+)?\b", re.IGNORECASE)
+# "flat 3", "room 4" (student halls), "unit 2".
+FLAT = re.compile(r"\b(?:flat|apartment|apt|room|unit)\s*\d+[a-z]?(?:/\d+)?\b", re.IGNORECASE)
 # Streets without a separate street word: "27 Kingsway", "101 Kirkgate", "12 Heol Llan".
 GLUED_STREET = re.compile(
     r"\b\d{1,4}[a-z]?,?\s+(?:[a-z]+(?:way|gate|side|field|fields|wood|bank)"
     r"|(?:heol|ffordd|stryd|rue)\s+[a-z]+(?:\s+[a-z]+)?)\b", re.IGNORECASE)
 AT_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.]{2,30}")
+REDDIT_USER = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{3,20}\b")
 HANDLE_CUE = re.compile(
     r"\b(?:snap(?:chat)?|sc|insta(?:gram)?|ig|tik\s?tok|tt|discord|twitter|kik|telegram|"
     r"threads|twitch|steam|xbox|psn|roblox|user\s?name|usr|user|handle|acc(?:ount)?|profile|"
@@ -87,6 +91,10 @@ NAME_CUE = re.compile(
 )
 TITLE_CUE = re.compile(r"\b(?:mr|mrs|ms|miss|dr|mx|sir)\.?\s+([A-Za-z][A-Za-z'’-]+)", re.IGNORECASE)
 INITIAL_AND_SURNAME = re.compile(r"\b[A-Z]\.?\s+([A-Z][a-z'’-]+)")
+# "the name j smith", "name on the account: J. Smith": after these, any case.
+NAMED_INITIAL = re.compile(
+    r"\bname(?:\s+on\s+(?:the|his|her|that)\s+(?:account|acc|card))?\s*(?:is|was|:|=)?\s+"
+    r"([a-z]\.?\s+[a-z][a-z'’-]+)", re.IGNORECASE)
 RELATION_CUE = re.compile(
     r"\b(?:mate|friend|bro|brother|sister|sis|cousin|boyfriend|girlfriend|bf|gf|mum|mom|mam|"
     r"dad|teacher|uncle|aunt|auntie|nan|gran|pal|bestie|best friend|ex|stepdad|stepmum|"
@@ -236,8 +244,9 @@ class Redactor:
                 yield Find(match.start(), match.end(), "ADDRESS")
 
     def _handles(self, text: str) -> Iterator[Find]:
-        for match in AT_HANDLE.finditer(text):
-            yield Find(match.start(), match.end(), "HANDLE")
+        for pattern in (AT_HANDLE, REDDIT_USER):
+            for match in pattern.finditer(text):
+                yield Find(match.start(), match.end(), "HANDLE")
         for match in USERNAME_SHAPE.finditer(text):
             if re.search(r"[\d_]", match.group()):
                 yield Find(match.start(), match.end(), "HANDLE")
@@ -327,6 +336,8 @@ class Redactor:
         for match in INITIAL_AND_SURNAME.finditer(text):
             if match.group(1).lower() in self.surnames or self._unknown_word(match.group(1)):
                 yield Find(match.start(), match.end(), "NAME")
+        for match in NAMED_INITIAL.finditer(text):
+            yield Find(match.start(1), match.end(1), "NAME")
 
     def _is_surname(self, token) -> bool:
         word = token.text

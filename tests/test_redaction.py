@@ -1,0 +1,43 @@
+"""The redactor on its own: what it hides, and what it must leave alone so that
+the assistant still understands the person. Recall and precision per kind on the
+labelled sets are reported by `make redaction` (part of `make test`)."""
+import pytest
+
+from bot.redaction import load_redactor
+
+
+@pytest.fixture(scope="module")
+def redact():
+    return load_redactor().redact
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my names ryan and my number is 07700 900123",
+     "my names [NAME] and my number is [PHONE]"),
+    ("text me on +44 (0)7700-900-456 or ryan.k99@hotmail.co.uk",
+     "text me on [PHONE] or [EMAIL]"),
+    ("he wants it sent to paypal.me/kingd4490 tonight", "he wants it sent to [URL] tonight"),
+    ("his snap is jayy_x2007", "his snap is [HANDLE]"),
+    ("i live at 14 elm road NN1 1AA", "i live at [ADDRESS] [POSTCODE]"),
+    ("sort code 20-00-00 acc 55779911", "sort code [BANK] acc [BANK]"),
+    ("card 4539 1488 0343 6467", "card [CARD]"),
+    ("he said he'd send them to my sister chloe", "he said he'd send them to my sister [NAME]"),
+])
+def test_personal_data_becomes_a_placeholder(redact, text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "he wants £300 by 9pm tonight or he posts them",
+    "im 15 and in year 10",
+    "should i call 999 or 101",
+    "i rang samaritans on 116 123 and texted shout to 85258",
+    "childline is 0800 1111 right?",
+    "he found me on Snapchat and then Instagram",
+    "I dont know what to do. Please help me",
+    "i want to kill myself",
+    "he says hes going to send it to my mum and dad and my whole school",
+    "OMG HE SENT IT TO MY FRIENDS",
+])
+def test_what_the_assistant_needs_is_left_alone(redact, text):
+    assert redact(text) == text

@@ -14,10 +14,13 @@ export ACTION_SERVER_URL ?= http://127.0.0.1:$(or $(ACTION_SERVER_PORT),5055)/we
 # TensorFlow's start-up chatter is noise, not news.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help run shell train validate test lock clean
+# apt needs root: sudo when we are not (CI and this machine's sessions run as root).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help run shell train validate test browser redaction lock clean
 
 help:
-	@echo "make run       set up, train if data or config changed, start Rasa and the action server"
+	@echo "make run       set up, train if data or config changed, start Rasa, the actions and the gateway"
 	@echo "make shell     talk to the running assistant in this terminal"
 	@echo "make test      set up and run every check"
 	@echo "make validate  check the training data and domain"
@@ -32,6 +35,11 @@ $(VENV)/.runtime: requirements.txt constraints.txt
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $@
+
+# Debian's Chromium for the browser tests (Playwright can't download its own here).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 # The model is stamped with the time training *started*: Rasa leaves the file
 # alone when nothing changed, and an edit made during training still counts.
@@ -50,7 +58,12 @@ shell: $(VENV)/.runtime
 validate: $(VENV)/.runtime
 	$(RASA) data validate --fail-on-warnings
 
-test: $(VENV)/.dev $(MODEL) validate
+# Recall and precision of personal-data redaction on the labelled sets.
+redaction: $(VENV)/.runtime
+	$(PY) scripts/redaction_report.py tests/redaction_set_a.yml tests/redaction_set_b.yml tests/redaction_set_c.yml \
+		--min-recall 0.95 --min-name-recall 0.85
+
+test: $(VENV)/.dev $(MODEL) browser validate redaction
 	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --out results/stories
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --out results/nlu

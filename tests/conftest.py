@@ -50,3 +50,82 @@ def make_tracker(
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+# --- the running system ------------------------------------------------------
+# `make run` is started once for the whole test session (it takes about a
+# minute to load the model); the messaging apps' servers are faked on loopback.
+# Per run, and the same however this module is imported (pytest imports it twice).
+STACK_TOKEN = "test-token-" + str(os.getpid())
+TELEGRAM_SECRET = "telegram-secret-" + str(os.getpid())
+WHATSAPP_SECRET = "whatsapp-app-secret-" + str(os.getpid())
+WHATSAPP_VERIFY = "whatsapp-verify-" + str(os.getpid())
+POLICE = {
+    "POLICE_FORCE_NAME": "Test Valley Police",
+    "POLICE_NON_EMERGENCY_NUMBER": "101",
+    "POLICE_REPORT_URL": "https://police.example/report",
+}
+
+
+@pytest.fixture(scope="session")
+def provider():
+    from tests.fake_provider import FakeProvider
+
+    return FakeProvider()
+
+
+@pytest.fixture(scope="session")
+def stack(provider, tmp_path_factory):
+    from tests.stack import Process, free_port
+
+    data = tmp_path_factory.mktemp("gateway-data")
+    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_SERVER_PORT", "GATEWAY_PORT")}
+    env = {
+        **{name: str(port) for name, port in ports.items()},
+        **POLICE,
+        "RASA_AUTH_TOKEN": STACK_TOKEN,
+        "DATABASE_URL": f"sqlite:///{data / 'gateway.sqlite3'}",
+        "TELEGRAM_BOT_TOKEN": "123:telegram-token",
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE": provider.url,
+        "WHATSAPP_ACCESS_TOKEN": "whatsapp-token",
+        "WHATSAPP_APP_SECRET": WHATSAPP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY,
+        "WHATSAPP_PHONE_NUMBER_ID": "1098765",
+        "WHATSAPP_API_BASE": provider.url,
+        # The fake provider serves a neutral page: the test machine reaches no real site.
+        "QUICK_EXIT_URL": f"{provider.url}/weather",
+    }
+    process = Process(["make", "run"], env)
+    base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
+    try:
+        process.wait_until(f"{base}/api/health", timeout=400)
+    except RuntimeError as error:
+        process.stop()
+        pytest.fail(str(error))
+    yield {"base": base, "process": process, "data": data, "env": env,
+           "rasa": f"http://127.0.0.1:{ports['RASA_PORT']}", **ports}
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def start_gateway(stack, tmp_path_factory):
+    """Starts another gateway (python -m bot) with changed settings; stopped at the end."""
+    from tests.stack import Process, free_port
+
+    started = []
+
+    def start(**overrides: str):
+        port = free_port()
+        data = tmp_path_factory.mktemp("extra-gateway")
+        env = {**stack["env"], "GATEWAY_PORT": str(port),
+               "DATABASE_URL": f"sqlite:///{data / 'gateway.sqlite3'}", **overrides}
+        process = Process([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], env)
+        base = f"http://127.0.0.1:{port}"
+        process.wait_until(f"{base}/api/openapi.json", timeout=120)
+        started.append(process)
+        return {"base": base, "process": process, "data": data}
+
+    yield start
+    for process in started:
+        process.stop()

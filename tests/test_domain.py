@@ -85,3 +85,13 @@ def test_nothing_asks_why_or_blames(domain):
         assert phrase not in everything
     assert "not your fault" in everything
     assert not re.search(r"(?<!not )(?<!never )your fault", everything)
+
+
+def test_the_privacy_answer_states_the_default_retention(domain):
+    """utter_privacy promises a deletion time: it must be the gateway's default."""
+    from bot.config import Settings
+
+    days = Settings().retention_hours / 24
+    for text in texts(domain, "utter_privacy"):
+        assert f"deleted {days:g} days after your last message" in text
+        assert "delete my chat" in text

@@ -1,0 +1,217 @@
+"""The gateway's HTTP API against the running system: what a victim's client
+and a careless or hostile one can send, and what comes back."""
+import time
+
+import pytest
+
+from tests.conftest import STACK_TOKEN
+from tests.stack import call
+
+
+def chat(stack, text, session=None, base=None):
+    body = {"text": text, **({"session": session} if session else {})}
+    return call("POST", f"{base or stack['base']}/api/chat", body)
+
+
+def new_session(stack) -> str:
+    status, _, reply = chat(stack, "hello")
+    assert status == 200
+    return reply["session"]
+
+
+def test_health_says_both_parts_are_up(stack):
+    status, _, body = call("GET", f"{stack['base']}/api/health")
+    assert (status, body) == (200, {"status": "ok", "rasa": "up", "actions": "up"})
+
+
+def test_a_new_session_is_long_random_and_opaque(stack):
+    sessions = {new_session(stack) for _ in range(3)}
+    assert len(sessions) == 3
+    assert all(len(s) >= 22 for s in sessions)  # 22 base64 characters hold 128 bits
+
+
+def test_replies_keep_their_response_names_and_buttons(stack):
+    status, _, reply = chat(stack, "he says he'll send my pics to everyone unless i pay him 200")
+    assert status == 200
+    names = [m.get("response") for m in reply["messages"]]
+    assert "utter_step_dont_pay" in names
+    step = reply["messages"][names.index("utter_step_dont_pay")]
+    assert step["buttons"] and all({"title", "payload"} <= set(b) for b in step["buttons"])
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b'{"text": ""}', 400),
+    (b'{"text": "   \\n\\t "}', 400),
+    (b'{"text": 42}', 400),
+    (b'{"text": null}', 400),
+    (b'{"txt": "hi"}', 400),
+    (b'["hi"]', 400),
+    (b'"hi"', 400),
+    (b'{"text": "hi"', 400),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", 400),
+    (b'{"text": "hi", "session": 12}', 400),
+    (b'{"text": "hi", "session": "../../etc/passwd"}', 400),
+    (b'{"text": "hi", "session": "short"}', 400),
+    (b'{"text": "hi", "session": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}', 404),
+    (("{\"text\": \"" + "a" * 2001 + "\"}").encode(), 413),
+    (b"x" * 300_000, 413),
+])
+def test_bad_input_gets_a_clear_json_error(stack, raw, status):
+    got, headers, body = call("POST", f"{stack['base']}/api/chat", raw=raw)
+    assert got == status
+    assert headers["Content-Type"].startswith("application/json")
+    assert isinstance(body, dict) and set(body) == {"error"} and body["error"]
+    assert "Traceback" not in body["error"]
+
+
+def test_exactly_2000_characters_is_accepted(stack):
+    assert chat(stack, "help " * 400)[0] == 200
+
+
+def test_a_burst_from_one_session_is_slowed_down(stack):
+    session = new_session(stack)
+    statuses = []
+    for _ in range(25):
+        status, headers, body = chat(stack, "ok", session)
+        statuses.append(status)
+        if status == 429:
+            break
+    assert statuses[-1] == 429 and statuses.count(200) >= 18
+    assert 1 <= int(headers["Retry-After"]) <= 60
+    assert "wait" in body["error"]
+    # Another conversation is not held up.
+    assert chat(stack, "hi")[0] == 200
+
+
+def test_messages_after_n_returns_the_whole_conversation_in_order(stack):
+    session = new_session(stack)
+    chat(stack, "should i pay", session)
+    status, _, body = call("GET", f"{stack['base']}/api/chat/{session}/messages?after=0")
+    assert status == 200
+    seqs = [m["seq"] for m in body["messages"]]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert [m["from"] for m in body["messages"]][0] == "user"
+    assert {m["from"] for m in body["messages"]} == {"user", "bot"}
+    _, _, later = call("GET", f"{stack['base']}/api/chat/{session}/messages?after=2")
+    assert [m["seq"] for m in later["messages"]] == seqs[2:]
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/chat/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/messages", 404),
+    ("/api/chat/not-valid!/messages", 400),
+    ("/api/chat/%s/messages?after=-1", 400),
+    ("/api/chat/%s/messages?after=abc", 400),
+])
+def test_messages_errors(stack, path, status):
+    if "%s" in path:
+        path = path % new_session(stack)
+    got, _, body = call("GET", stack["base"] + path)
+    assert got == status and body["error"]
+
+
+def test_tapping_a_button_sends_its_payload_and_stores_its_title(stack):
+    session = new_session(stack)
+    _, _, reply = chat(stack, "someone is blackmailing me with my nudes", session)
+    button = next(b for m in reply["messages"] for b in m.get("buttons", []))
+    _, _, tapped = chat(stack, button["payload"], session)
+    assert tapped["messages"]
+    _, _, stored = call("GET", f"{stack['base']}/api/chat/{session}/messages")
+    assert stored["messages"][-1 - len(tapped["messages"])]["text"] == button["title"]
+
+
+def test_typed_intents_are_not_obeyed(stack):
+    """Rasa obeys "/intent{entities}" text; people can only use it by tapping our buttons."""
+    session = new_session(stack)
+    assert chat(stack, '/ask_pay{"platform": "zzz-injected"}', session)[0] == 200
+    last = rasa_user_events(stack, session)[-1]
+    assert not last["text"].startswith("/")
+    assert "zzz-injected" not in str(last["parse_data"].get("entities"))
+
+
+@pytest.mark.parametrize("text", ["😭😭😭", "🥺", "😡😡", "...", "?!"])
+def test_emoji_only_gets_a_kind_reply_with_the_numbers(stack, text):
+    _, _, reply = chat(stack, text)
+    assert [m.get("response") for m in reply["messages"]] == ["gateway_no_words"]
+    assert "999" in reply["messages"][0]["text"] and "116 123" in reply["messages"][0]["text"]
+
+
+def test_a_thumbs_up_is_understood_as_yes(stack):
+    session = new_session(stack)
+    chat(stack, "should i pay him", session)
+    _, _, reply = chat(stack, "👍", session)
+    assert "gateway_no_words" not in [m.get("response") for m in reply["messages"]]
+
+
+@pytest.mark.parametrize("text", [
+    "me está chantajeando con mis fotos, qué hago",
+    "er erpresst mich mit Nacktbildern, was soll ich tun",
+    "on mnie szantażuje zdjęciami, co mam zrobić",
+    "он шантажирует меня фотографиями",
+    "يبتزني بصوري ماذا أفعل",
+])
+def test_other_languages_get_a_kind_reply_with_the_numbers(stack, text):
+    _, _, reply = chat(stack, text)
+    assert [m.get("response") for m in reply["messages"]] == ["gateway_other_language"]
+    assert "999" in reply["messages"][0]["text"]
+
+
+def rasa_user_events(stack, session):
+    _, _, tracker = call("GET", f"{stack['rasa']}/conversations/{session}/tracker?token={STACK_TOKEN}")
+    return [e for e in tracker.get("events", []) if e["event"] == "user"]
+
+
+def test_forget_me_erases_the_conversation_everywhere(stack):
+    session = new_session(stack)
+    chat(stack, "he wants 300 quid or he sends the pics to my mum", session)
+    assert rasa_user_events(stack, session)
+    _, _, reply = chat(stack, "please delete this conversation and everything i said", session)
+    assert [m.get("response") for m in reply["messages"]] == ["utter_forget_me"]
+    assert call("GET", f"{stack['base']}/api/chat/{session}/messages")[0] == 404
+    assert chat(stack, "hello again", session)[0] == 404
+    assert rasa_user_events(stack, session) == []
+
+
+def test_the_page_and_api_send_privacy_headers_and_no_cookies(stack):
+    for path in ("/", "/api/health", "/api/chat/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/messages"):
+        _, headers, _ = call("GET", stack["base"] + path)
+        assert "Set-Cookie" not in headers
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_when_rasa_is_down_the_person_still_gets_the_emergency_numbers(start_gateway):
+    from tests.stack import free_port
+
+    gateway = start_gateway(RASA_PORT=str(free_port()))
+    status, _, reply = chat(None, "he says he'll post my pics tonight", base=gateway["base"])
+    assert status == 200
+    [message] = reply["messages"]
+    assert message["response"] == "gateway_unavailable"
+    assert "999" in message["text"] and "116 123" in message["text"]
+    status, _, health = call("GET", f"{gateway['base']}/api/health")
+    assert (status, health["rasa"], health["actions"]) == (503, "down", "up")
+    assert "Traceback" not in gateway["process"].output()
+
+
+def test_when_the_action_server_is_down_health_says_so(start_gateway):
+    from tests.stack import free_port
+
+    gateway = start_gateway(ACTION_SERVER_PORT=str(free_port()))
+    status, _, health = call("GET", f"{gateway['base']}/api/health")
+    assert (status, health) == (503, {"status": "unavailable", "rasa": "up", "actions": "down"})
+
+
+def test_old_conversations_are_deleted_by_the_retention_job(stack, start_gateway):
+    gateway = start_gateway(RETENTION_HOURS="0.001", RETENTION_SWEEP_SECONDS="1")  # 3.6 s
+    _, _, reply = chat(None, "someone is blackmailing me", base=gateway["base"])
+    session = reply["session"]
+    assert rasa_user_events(stack, session)
+    assert call("GET", f"{gateway['base']}/api/chat/{session}/messages")[0] == 200
+    deadline = time.monotonic() + 30
+    while call("GET", f"{gateway['base']}/api/chat/{session}/messages")[0] != 404:
+        assert time.monotonic() < deadline, "the conversation was not deleted"
+        time.sleep(0.5)
+    assert rasa_user_events(stack, session) == []
+    # A conversation that is still going is kept.
+    _, _, fresh = chat(None, "hi", base=gateway["base"])
+    assert call("GET", f"{gateway['base']}/api/chat/{fresh['session']}/messages")[0] == 200

@@ -1,0 +1,30 @@
+"""Property-based fuzzing of every operation in the gateway's OpenAPI document
+(schemathesis), against the running gateway: no 5xx, and every response has a
+documented status, content type, headers and a body that matches its schema."""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def api_schema(stack):
+    return schemathesis.openapi.from_url(f"{stack['base']}/api/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_within_its_contract(case, stack):
+    case.call_and_validate(base_url=stack["base"], checks=CHECKS, timeout=30)

@@ -1,0 +1,165 @@
+"""The web chat page in headless Chromium (Debian's chromium, driven by
+Playwright), against the running system: a conversation with buttons, keyboard
+use, small screens, quick exit, and axe-core's accessibility rules.
+Screenshots go to test-artifacts/ for a person to look at."""
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium reaches out to Google's servers, which this machine can't.
+QUIET = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=QUIET)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def bot_messages(page):
+    return page.locator("#messages .message.from-bot")
+
+
+def send(page, text):
+    before = bot_messages(page).count()
+    page.fill("#message-input", text)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
+        timeout=30_000)
+
+
+def serious_accessibility_problems(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def test_a_victim_chats_taps_a_button_and_the_page_is_accessible(stack, page):
+    page.goto(stack["base"] + "/")
+    assert page.title() == "Help"  # neutral in a tab list or history
+    page.screenshot(path=ARTIFACTS / "chat-start.png", full_page=True)
+    assert serious_accessibility_problems(page) == []
+
+    send(page, "someone on insta is blackmailing me with my pics, says pay or he sends them to my family")
+    assert page.locator("#messages .message.from-user").first.inner_text().count("blackmailing") == 1
+    assert "pay" in bot_messages(page).last.inner_text().lower()
+    replies = page.locator(".quick-replies .quick-reply")
+    replies.first.wait_for()
+    assert page.locator("[data-response='utter_step_dont_pay']").count() == 1
+
+    # The live region announces new messages to screen readers.
+    assert page.get_attribute("#messages", "aria-live") == "polite"
+    page.screenshot(path=ARTIFACTS / "chat-reply.png", full_page=True)
+
+    title = replies.first.inner_text()
+    before = bot_messages(page).count()
+    replies.first.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
+        timeout=30_000)
+    # What the person "said" is the button's title, not its payload.
+    assert page.locator("#messages .message.from-user").last.inner_text().endswith(title)
+    page.screenshot(path=ARTIFACTS / "chat-after-button.png", full_page=True)
+    assert serious_accessibility_problems(page) == []
+
+
+def test_the_chat_works_with_the_keyboard_alone(stack, page):
+    page.goto(stack["base"] + "/")
+    page.locator("#message-input").wait_for()
+    # Tab from the top of the page reaches the message box.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "message-input":
+            break
+    assert page.evaluate("document.activeElement.id") == "message-input"
+    page.keyboard.type("should i pay him")
+    before = bot_messages(page).count()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
+        timeout=30_000)
+    # The buttons are reachable with Shift+Tab and show where the focus is.
+    page.locator(".quick-reply").first.wait_for()
+    page.locator(".quick-reply").first.focus()
+    outline = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }")
+    assert outline[0] != "none" or outline[2] != "none", outline
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#messages .message.from-bot').length > n + 1", arg=before,
+        timeout=30_000)
+
+
+def test_at_200_percent_zoom_nothing_needs_sideways_scrolling(stack, browser):
+    # 200% zoom of a 640-pixel-wide window is a 320 CSS pixel layout.
+    context = browser.new_context(viewport={"width": 320, "height": 568}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(stack["base"] + "/")
+    send(page, "he wants 200 quid by tonight what do i do")
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    page.screenshot(path=ARTIFACTS / "chat-zoom-200.png", full_page=True)
+    context.close()
+    assert widths[0] <= widths[1], widths
+
+
+def test_quick_exit_leaves_for_a_neutral_page_and_back_does_not_return(stack, page):
+    exit_url = stack["env"]["QUICK_EXIT_URL"]
+    came_from = exit_url.replace("/weather", "/news")
+    page.goto(came_from)
+    page.goto(stack["base"] + "/")
+    send(page, "hi")
+    session = page.evaluate("sessionStorage.getItem('chat-session')")
+    assert session
+
+    page.click("#quick-exit")
+    page.wait_for_url(exit_url)
+    page.go_back()
+    assert page.url == came_from  # the chat was replaced in the history
+
+    # Coming back starts afresh: the old conversation is not shown or kept.
+    page.goto(stack["base"] + "/")
+    page.wait_for_function("sessionStorage.getItem('chat-session') !== null")
+    assert page.evaluate("sessionStorage.getItem('chat-session')") != session
+    assert bot_messages(page).count() == 0
+
+
+def test_escape_three_times_is_a_quick_exit_too(stack, page):
+    page.goto(stack["base"] + "/")
+    page.locator("#message-input").click()
+    page.keyboard.type("something private i was typing")
+    for _ in range(3):
+        page.keyboard.press("Escape")
+    page.wait_for_url(stack["env"]["QUICK_EXIT_URL"])
+    assert re.search("weather", page.title(), re.IGNORECASE)
+
+
+def test_the_page_loads_nothing_from_anywhere_else(stack, page):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(stack["base"] + "/")
+    send(page, "hello")
+    assert requested and all(url.startswith(stack["base"]) or url.startswith(
+        stack["base"].replace("http", "ws")) for url in requested), requested
+    assert page.context.cookies() == []

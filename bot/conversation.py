@@ -137,10 +137,15 @@ class Conversations:
         if kind == "no_words":
             return [reply("gateway_no_words")]
         try:
-            return await self.assistant.send(session_id, text)
+            replies, actions_up = await asyncio.gather(
+                self.assistant.send(session_id, text), self.assistant.actions_up())
         except AssistantUnavailable as error:
             logger.warning("The assistant is unavailable (%s): sent the fallback reply.", error)
             return [reply("gateway_unavailable")]
+        if not actions_up:
+            logger.warning("The action server is down: added the fallback reply.")
+            replies.append(reply("gateway_unavailable"))
+        return replies
 
     async def add_staff_message(self, session_id: str, text: str) -> List[Dict[str, Any]]:
         """A support worker's message (next issue's console), stored redacted like any other."""

@@ -2,6 +2,7 @@
 and the action server's health check. Both are on loopback behind the gateway.
 """
 import asyncio
+import time
 from typing import Any, Dict, List
 
 import aiohttp
@@ -21,6 +22,7 @@ class RasaClient:
         self._api_auth = {"token": token}
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._client = None
+        self._actions_checked = (float("-inf"), True)  # (when, up)
 
     @property
     def _http(self) -> aiohttp.ClientSession:
@@ -62,18 +64,31 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False
 
+    async def _answers(self, url: str, params=None) -> str:
+        try:
+            async with self._http.get(url, params=params,
+                                      timeout=aiohttp.ClientTimeout(total=3)) as response:
+                return "up" if response.status == 200 else "down"
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return "down"
+
     async def health(self) -> Dict[str, str]:
         """"up" or "down" for Rasa and for the action server."""
-        async def answers(url: str, params=None) -> str:
-            try:
-                async with self._http.get(url, params=params,
-                                          timeout=aiohttp.ClientTimeout(total=3)) as response:
-                    return "up" if response.status == 200 else "down"
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                return "down"
-
         rasa, actions = await asyncio.gather(
             # /status answers 200 only once the model is loaded.
-            answers(f"{self._rasa_url}/status", self._api_auth),
-            answers(f"{self._actions_url}/health"))
+            self._answers(f"{self._rasa_url}/status", self._api_auth),
+            self._answers(f"{self._actions_url}/health"))
+        self._actions_checked = (time.monotonic(), actions == "up")
         return {"rasa": rasa, "actions": actions}
+
+    async def actions_up(self, max_age_seconds: float = 5) -> bool:
+        """Whether the action server answered lately (checked at most every few seconds).
+
+        With it down, Rasa still says what it can without it and drops the rest
+        (a step, the crisis follow-up): the gateway then adds the emergency numbers.
+        """
+        checked_at, up = self._actions_checked
+        if time.monotonic() - checked_at > max_age_seconds:
+            up = await self._answers(f"{self._actions_url}/health") == "up"
+            self._actions_checked = (time.monotonic(), up)
+        return up

@@ -47,6 +47,9 @@ def child_environment(config: dict) -> dict:
         ACTION_SERVER_URL=config["action_url"],
         SANIC_HOST=LOOPBACK,  # the action server's bind address
         LOG_LEVEL=config["log_level"],
+        # Sanic's access log (Rasa's and the action server's web server) would
+        # print URLs, and a conversation's erasure URL holds its id: errors only.
+        LOG_LEVEL_LIBRARIES="ERROR",
         RASA_AUTH_TOKEN=config["token"],  # our Rasa channel and the gateway use it too
         RASA_PORT=config["rasa_port"],
         ACTION_SERVER_PORT=config["action_port"],

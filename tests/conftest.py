@@ -129,3 +129,24 @@ def start_gateway(stack, tmp_path_factory):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_without_actions(stack):
+    """A second Rasa server whose action server is down (nothing listens at its address)."""
+    from tests.stack import Process, free_port
+
+    port, dead = free_port(), free_port()
+    env = {**stack["env"], "RASA_PORT": str(port), "ACTION_SERVER_PORT": str(dead),
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{dead}/webhook", "LOG_LEVEL_LIBRARIES": "ERROR"}
+    process = Process([str(ROOT / ".venv" / "bin" / "rasa"), "run", "--enable-api",
+                       "--interface", "127.0.0.1", "--port", str(port), "--auth-token", STACK_TOKEN,
+                       "--model", str(MODEL), "--credentials", "credentials.yml",
+                       "--endpoints", "endpoints.yml"], env)
+    try:
+        process.wait_until(f"http://127.0.0.1:{port}/status?token={STACK_TOKEN}", timeout=300)
+    except RuntimeError as error:
+        process.stop()
+        pytest.fail(str(error))
+    yield {"RASA_PORT": str(port), "ACTION_SERVER_PORT": str(dead)}
+    process.stop()

@@ -234,3 +234,22 @@ def test_chat_ids_and_numbers_are_never_stored_or_logged(stack, provider):
     log = stack["process"].output()
     for secret in secrets:
         assert secret not in log
+
+
+def test_over_long_or_empty_messages_get_a_kind_reply_not_silence(stack, provider):
+    chat_id, number = 730_005_555, "447700900888"
+    assert telegram(stack, telegram_text(chat_id, "please help " * 300))[0] == 200
+    [long_reply] = provider.wait_for(sent_to_chat(provider, chat_id))
+    assert "too long" in long_reply["json"]["text"] and "999" in long_reply["json"]["text"]
+    before = len(provider.requests)
+    assert whatsapp(stack, whatsapp_text(number, "   "))[0] == 200
+    [blank_reply] = provider.wait_for(sent_to_number(number), since=before)
+    assert "999" in blank_reply["json"]["text"]["body"]
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"entry": "x"}', b'{"entry": [{"changes": 5}]}'])
+def test_signed_but_malformed_whatsapp_posts_get_a_clear_error(stack, raw):
+    status, _, body = call("POST", f"{stack['base']}/webhooks/whatsapp", raw=raw,
+                           headers={"X-Hub-Signature-256": signed(raw)})
+    assert status in (200, 400) and isinstance(body, dict)
+    assert status == 200 or body["error"]

@@ -169,6 +169,7 @@ def test_forget_me_erases_the_conversation_everywhere(stack):
     assert call("GET", f"{stack['base']}/api/chat/{session}/messages")[0] == 404
     assert chat(stack, "hello again", session)[0] == 404
     assert rasa_user_events(stack, session) == []
+    assert session not in stack["process"].output()  # not even in an erasure's URL
 
 
 def test_the_page_and_api_send_privacy_headers_and_no_cookies(stack):
@@ -193,12 +194,20 @@ def test_when_rasa_is_down_the_person_still_gets_the_emergency_numbers(start_gat
     assert "Traceback" not in gateway["process"].output()
 
 
-def test_when_the_action_server_is_down_health_says_so(start_gateway):
-    from tests.stack import free_port
-
-    gateway = start_gateway(ACTION_SERVER_PORT=str(free_port()))
+def test_when_the_action_server_is_down_the_person_still_gets_the_numbers(
+        rasa_without_actions, start_gateway):
+    gateway = start_gateway(**rasa_without_actions)
     status, _, health = call("GET", f"{gateway['base']}/api/health")
     assert (status, health) == (503, {"status": "unavailable", "rasa": "up", "actions": "down"})
+    # Rasa says what it can without its actions (here: no step at all); the
+    # gateway adds an apology with the emergency numbers.
+    for text in ("should i pay him", "i want to end it all"):
+        status, _, reply = chat(None, text, base=gateway["base"])
+        assert status == 200
+        last = reply["messages"][-1]
+        assert last["response"] == "gateway_unavailable"
+        assert "999" in last["text"] and "116 123" in last["text"]
+    assert "Traceback" not in gateway["process"].output()
 
 
 def test_old_conversations_are_deleted_by_the_retention_job(stack, start_gateway):

@@ -70,7 +70,7 @@ def test_a_victim_chats_taps_a_button_and_the_page_is_accessible(stack, page):
 
     # The live region announces new messages to screen readers.
     assert page.get_attribute("#messages", "aria-live") == "polite"
-    page.screenshot(path=ARTIFACTS / "chat-reply.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "chat-reply.png")  # what the phone shows
 
     title = replies.first.inner_text()
     before = bot_messages(page).count()
@@ -80,7 +80,7 @@ def test_a_victim_chats_taps_a_button_and_the_page_is_accessible(stack, page):
         timeout=30_000)
     # What the person "said" is the button's title, not its payload.
     assert page.locator("#messages .message.from-user").last.inner_text().endswith(title)
-    page.screenshot(path=ARTIFACTS / "chat-after-button.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "chat-after-button.png")
     assert serious_accessibility_problems(page) == []
 
 
@@ -90,9 +90,9 @@ def test_the_chat_works_with_the_keyboard_alone(stack, page):
     # Tab from the top of the page reaches the message box.
     for _ in range(12):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "message-input":
+        if page.evaluate("() => document.activeElement.id") == "message-input":
             break
-    assert page.evaluate("document.activeElement.id") == "message-input"
+    assert page.evaluate("() => document.activeElement.id") == "message-input"
     page.keyboard.type("should i pay him")
     before = bot_messages(page).count()
     page.keyboard.press("Enter")
@@ -118,7 +118,8 @@ def test_at_200_percent_zoom_nothing_needs_sideways_scrolling(stack, browser):
     page = context.new_page()
     page.goto(stack["base"] + "/")
     send(page, "he wants 200 quid by tonight what do i do")
-    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     page.screenshot(path=ARTIFACTS / "chat-zoom-200.png", full_page=True)
     context.close()
     assert widths[0] <= widths[1], widths
@@ -130,7 +131,7 @@ def test_quick_exit_leaves_for_a_neutral_page_and_back_does_not_return(stack, pa
     page.goto(came_from)
     page.goto(stack["base"] + "/")
     send(page, "hi")
-    session = page.evaluate("sessionStorage.getItem('chat-session')")
+    session = page.evaluate("() => sessionStorage.getItem('chat-session')")
     assert session
 
     page.click("#quick-exit")
@@ -140,8 +141,8 @@ def test_quick_exit_leaves_for_a_neutral_page_and_back_does_not_return(stack, pa
 
     # Coming back starts afresh: the old conversation is not shown or kept.
     page.goto(stack["base"] + "/")
-    page.wait_for_function("sessionStorage.getItem('chat-session') !== null")
-    assert page.evaluate("sessionStorage.getItem('chat-session')") != session
+    page.wait_for_function("() => sessionStorage.getItem('chat-session') !== null")
+    assert page.evaluate("() => sessionStorage.getItem('chat-session')") != session
     assert bot_messages(page).count() == 0
 
 

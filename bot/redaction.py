@@ -16,6 +16,7 @@ import yaml
 
 KINDS = ("EMAIL", "URL", "BANK", "PHONE", "CARD", "POSTCODE", "ADDRESS", "HANDLE", "NAME")
 WORDS_FILE = Path(__file__).with_name("redaction_words.yml")
+CRISIS_PATTERNS = Path(__file__).resolve().parent.parent / "components" / "crisis_patterns.yml"
 
 # Helplines a person may quote back to us: not personal data.
 SERVICE_NUMBERS = {"999", "101", "116123", "85258", "08001111", "08088005000", "111"}
@@ -119,7 +120,32 @@ def english_words() -> Set[str]:
     capitalised entries are the proper names)."""
     from english_words import get_english_words_set
 
-    return {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
+    web2 = {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
+    gcide = {w.lower() for w in get_english_words_set(["gcide"], lower=False, alpha=True)}
+    return web2 | gcide
+
+
+def crisis_words(path: Path = CRISIS_PATTERNS) -> Set[str]:
+    """Every word the crisis safety net looks for. Redaction must never hide one:
+    "how to hang myself" would become "how to [NAME] myself" (Hang is a name too)
+    and the safety net, which reads the redacted text, would miss it."""
+    patterns = yaml.safe_load(path.read_text())
+    words: Set[str] = set()
+
+    def collect(value) -> None:
+        if isinstance(value, str):
+            words.update(re.findall(r"[a-z']+", value.lower()))
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if key not in ("OP", "FUZZY") or isinstance(inner, (list, dict)):
+                    collect(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                collect(inner)
+
+    for section in ("phrases", "lemma_phrases", "token_patterns"):
+        collect(patterns.get(section) or {})
+    return words
 
 
 def world_first_names() -> Set[str]:
@@ -135,7 +161,7 @@ class Redactor:
         words = yaml.safe_load(words_file.read_text())
         from spacy.lang.en.stop_words import STOP_WORDS
         self.stop_words = set(STOP_WORDS) | _words(words["chat_words"])
-        self.not_names = _words(words["not_names"])
+        self.not_names = _words(words["not_names"]) | crisis_words()
         self.english = english_words() | self.stop_words | self.not_names
         world = world_first_names()
         # A first name is one on our list, or one on the world list that is not

@@ -122,28 +122,36 @@ def load_set(name):
     return yaml.safe_load((Path(__file__).parent / name).read_text())
 
 
-async def crisis_verdicts(agent, texts):
-    """(text, is crisis?, what fired) for each text, through the whole trained pipeline."""
+@pytest.fixture(scope="module")
+def redact():
+    from bot.redaction import load_redactor
+
+    return load_redactor().redact
+
+
+async def crisis_verdicts(agent, texts, redact):
+    """(text, is crisis?, what fired) for each text, through the whole trained
+    pipeline, after redaction: Rasa only ever sees the redacted text."""
     verdicts = []
     for text in texts:
-        parsed = await agent.parse_message(text)
+        parsed = await agent.parse_message(redact(text))
         is_crisis = parsed["intent"]["name"] == "crisis"
         verdicts.append((text, is_crisis, parsed.get("crisis_match") or parsed["intent"]["name"]))
     return verdicts
 
 
 @pytest.mark.parametrize("name", CRISIS_SETS)
-async def test_whole_pipeline_catches_every_crisis(agent, name):
+async def test_whole_pipeline_catches_every_crisis(agent, redact, name):
     texts = load_set(name)["crisis"]
-    missed = [v for v in await crisis_verdicts(agent, texts) if not v[1]]
+    missed = [v for v in await crisis_verdicts(agent, texts, redact) if not v[1]]
     print(f"{name}: crisis caught {len(texts) - len(missed)}/{len(texts)}")
     assert missed == []
 
 
 @pytest.mark.parametrize("name", CRISIS_SETS)
-async def test_whole_pipeline_false_alarms_stay_under_five_percent(agent, name):
+async def test_whole_pipeline_false_alarms_stay_under_five_percent(agent, redact, name):
     texts = load_set(name)["not_crisis"]
-    alarms = [v for v in await crisis_verdicts(agent, texts) if v[1]]
+    alarms = [v for v in await crisis_verdicts(agent, texts, redact) if v[1]]
     rate = len(alarms) / len(texts)
     print(f"{name}: false crisis alarms {len(alarms)}/{len(texts)} ({rate:.1%})")
     assert rate <= MAX_FALSE_ALARM_RATE, alarms

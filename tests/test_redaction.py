@@ -41,3 +41,27 @@ def test_personal_data_becomes_a_placeholder(redact, text, expected):
 ])
 def test_what_the_assistant_needs_is_left_alone(redact, text):
     assert redact(text) == text
+
+
+def test_the_crisis_words_are_never_hidden(redact):
+    """The crisis safety net reads the redacted text: "how to hang myself" must not
+    become "how to [NAME] myself" because Hang is also a name."""
+    import re
+    from collections import Counter
+    from pathlib import Path
+
+    import yaml
+
+    from bot.redaction import crisis_words
+
+    watched = crisis_words()
+    assert {"hang", "pills", "bridge", "kms"} <= watched
+    sets = sorted(Path(__file__).parent.glob("crisis_*.yml"))
+    texts = [t for s in sets for part in yaml.safe_load(s.read_text()).values() for t in part]
+    assert len(texts) > 400
+
+    def words(text):
+        return Counter(w for w in re.findall(r"[a-z']+", text.lower()) if w in watched)
+
+    lost = [text for text in texts if words(redact(text)) != words(text)]
+    assert lost == []

@@ -46,11 +46,19 @@ def check_session(value: Any) -> str:
     return value
 
 
-async def read_json_object(request: web.Request) -> Dict[str, Any]:
-    body = await request.read()
+def parse_json(raw) -> Any:
+    """JSON from a body or frame; ValueError for anything that isn't JSON,
+    including bytes that aren't UTF-8 and nesting deep enough to exhaust Python."""
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(raw)
+    except (UnicodeDecodeError, RecursionError) as error:
+        raise ValueError("not JSON") from error
+
+
+async def read_json_object(request: web.Request) -> Dict[str, Any]:
+    try:
+        data = parse_json(await request.read())
+    except ValueError:
         raise BadInput(400, "The body must be JSON.") from None
     if not isinstance(data, dict):
         raise BadInput(400, "The body must be a JSON object.")
@@ -98,7 +106,7 @@ async def messages(request: web.Request) -> web.Response:
     try:
         session = check_session(request.match_info["session"])
         after = request.query.get("after", "0")
-        if not after.isdigit() or len(after) > 12:
+        if not (after.isascii() and after.isdigit()) or len(after) > 12:
             raise BadInput(400, "'after' must be a whole number, 0 or more.")
     except BadInput as error:
         return json_error(error.status, error.message)

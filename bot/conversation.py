@@ -74,20 +74,28 @@ class Conversations:
         return await loop.run_in_executor(self._redaction_thread, self.redactor.redact, text)
 
     # --- sessions -------------------------------------------------------------
-    async def start(self, channel: str, user_hash: Optional[str] = None) -> str:
+    async def start(self, channel: str) -> str:
         session_id = new_session_id()
-        await self.store.create_session(session_id, channel, user_hash)
+        await self.store.create_session(session_id, channel)
         return session_id
 
     async def session_for_user(self, channel: str, user_hash: str) -> str:
-        """The messaging-app user's current session, or a new one."""
-        return await self.store.session_for_user(user_hash) or await self.start(channel, user_hash)
+        """The messaging-app user's current session, or a new one (in one transaction:
+        two quick first messages must not make two sessions)."""
+        return await self.store.session_for_user(user_hash, channel, new_session_id())
 
     async def exists(self, session_id: str) -> bool:
         return bool(SESSION_ID.match(session_id)) and await self.store.session_exists(session_id)
 
     async def forget(self, session_id: str) -> None:
-        """Erases the conversation everywhere: our store, Rasa's tracker, live listeners."""
+        """Erases the conversation everywhere: our store, Rasa's tracker, live listeners.
+
+        Waits for a turn in progress, so that no message reaches Rasa after the erasure.
+        """
+        async with self._turns[session_id]:
+            await self._erase(session_id)
+
+    async def _erase(self, session_id: str) -> None:
         await self.store.delete_session(session_id)
         self.limiter.forget(session_id)
         self._turns.pop(session_id, None)
@@ -114,7 +122,11 @@ class Conversations:
         if wait:
             raise RateLimited(wait)
         async with self._turns[session_id]:
-            tapped = next((b for b in await self.store.last_bot_buttons(session_id)
+            # Erased while this message waited its turn: it must not reach Rasa.
+            if not await self.store.session_exists(session_id):
+                self._turns.pop(session_id, None)
+                raise SessionNotFound(session_id)
+            tapped = next((b for b in await self.store.recent_bot_buttons(session_id)
                            if b.get("payload") == text), None)
             if tapped:
                 shown, for_assistant, kind = tapped["title"], tapped["payload"], None
@@ -124,11 +136,13 @@ class Conversations:
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
                 if kind == "no_words" and emoji_meaning(clean):
                     for_assistant, kind = emoji_meaning(clean), None
-            await self._add(session_id, [{"from": "user", "text": shown}])
+            if not await self._add(session_id, [{"from": "user", "text": shown}]):
+                self._turns.pop(session_id, None)
+                raise SessionNotFound(session_id)
             replies = await self._replies(session_id, for_assistant, kind)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies])
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
-                await self.forget(session_id)
+                await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
 
     async def _replies(self, session_id: str, text: str, kind: Optional[str]) -> List[Dict[str, Any]]:

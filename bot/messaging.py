@@ -44,6 +44,12 @@ HTTP = web.AppKey("provider_http", ProviderHttp)
 TASKS = web.AppKey("background_tasks", set)
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a header or query value with our secret.
+    aiohttp keeps undecodable bytes as surrogates: encode them back as they came."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
 def user_hash(key: bytes, channel: str, raw_id: str) -> str:
     return hmac.new(key, f"{channel}:{raw_id}".encode(), hashlib.sha256).hexdigest()
 

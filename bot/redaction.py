@@ -49,7 +49,13 @@ SORT_CODE = re.compile(
     re.IGNORECASE)
 # Digits in groups split by single spaces, dots, dashes or brackets: phone, card
 # and account numbers. Classified by how they start and how many digits they have.
-NUMBER = re.compile(r"(?<![\w£$€])(?:\+|\b00)?\(?\d+\)?(?:[ .\-]?\(?\d+\)?)*(?![\w])")
+# Each further group starts with a separator, "(" or a ")" just closed, never
+# straight after a digit: one run of digits splits only one way (no catastrophic
+# backtracking on "1111...1a").
+NUMBER = re.compile(
+    # Never starting inside a run of groups ("1-1-1-…"): matching stays linear.
+    r"(?<![\w£$€])(?<!\d[ .\-])(?<!\d\))(?:\+|\b00)?\(?\d+\)?"
+    r"(?:[ .\-]\(?\d+\)?|\(\d+\)?|(?<=\))\d+\)?)*(?![\w])")
 POSTCODE = re.compile(
     r"\b[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE)
 STREET_TYPES = ("road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|"

@@ -72,19 +72,12 @@ class Store:
     async def close(self) -> None:
         await self._run(self._db.close)
 
-    async def create_session(self, session_id: str, channel: str,
-                             user_hash: Optional[str] = None) -> None:
+    async def create_session(self, session_id: str, channel: str) -> None:
         def work():
             now = time.time()
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
-                    (session_id, channel, now, now))
-                if user_hash:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO channel_links (user_hash, session_id) VALUES (?, ?)",
-                        (user_hash, session_id))
+            self._db.execute(
+                "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
+                (session_id, channel, now, now))
         await self._run(work)
 
     async def session_exists(self, session_id: str) -> bool:
@@ -93,11 +86,22 @@ class Store:
                 "SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
         return await self._run(work)
 
-    async def session_for_user(self, user_hash: str) -> Optional[str]:
+    async def session_for_user(self, user_hash: str, channel: str, new_id: str) -> str:
+        """The session linked to this user, or `new_id`, created and linked now."""
         def work():
-            row = self._db.execute(
-                "SELECT session_id FROM channel_links WHERE user_hash = ?", (user_hash,)).fetchone()
-            return row[0] if row else None
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute(
+                    "SELECT session_id FROM channel_links WHERE user_hash = ?", (user_hash,)).fetchone()
+                if row:
+                    return row[0]
+                now = time.time()
+                self._db.execute(
+                    "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
+                    (new_id, channel, now, now))
+                self._db.execute("INSERT INTO channel_links (user_hash, session_id) VALUES (?, ?)",
+                                 (user_hash, new_id))
+                return new_id
         return await self._run(work)
 
     async def add_messages(self, session_id: str, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -139,19 +143,23 @@ class Store:
             return [_message(*row) for row in rows]
         return await self._run(work)
 
-    async def last_bot_buttons(self, session_id: str) -> List[Dict[str, str]]:
-        """The buttons of the latest bot message, if it had any."""
+    async def recent_bot_buttons(self, session_id: str, messages: int = 10) -> List[Dict[str, str]]:
+        """The buttons of the latest bot messages, newest first (on Telegram and
+        WhatsApp an older button stays on screen and can still be tapped)."""
         def work():
-            row = self._db.execute(
+            rows = self._db.execute(
                 "SELECT buttons FROM messages WHERE session_id = ? AND sender = 'bot'"
-                " ORDER BY seq DESC LIMIT 1", (session_id,)).fetchone()
-            return json.loads(row[0]) if row and row[0] else []
+                " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT ?", (session_id, messages))
+            return [button for row in rows for button in json.loads(row[0])]
         return await self._run(work)
 
     async def delete_session(self, session_id: str) -> None:
         def work():
             with self._db:
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            # secure_delete overwrites the pages, but the write-ahead log still holds
+            # their old versions until a checkpoint: write them back and empty it.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self._run(work)
 
     async def sessions_idle_since(self, cutoff: float) -> List[str]:

@@ -5,13 +5,12 @@ anything without it is refused (401). Replies go out with sendMessage, buttons a
 an inline keyboard; a tapped button comes back as a callback_query with its payload.
 Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to switch it on (404 otherwise).
 """
-import hmac
-import json
 from typing import Any, Dict, Optional, Tuple
 
 from aiohttp import web
 
 from bot import messaging
+from bot.api import parse_json
 from bot.errors import json_error
 from bot.keys import SETTINGS
 
@@ -73,11 +72,11 @@ async def webhook(request: web.Request) -> web.Response:
     if not settings.telegram_enabled:
         return json_error(404, "Telegram is not set up here.")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    if not hmac.compare_digest(given.encode(), settings.telegram_secret.encode()):
+    if not messaging.same_secret(given, settings.telegram_secret):
         return json_error(401, "Unknown sender.")
     try:
-        update = json.loads(await request.read())
-    except (UnicodeDecodeError, ValueError):
+        update = parse_json(await request.read())
+    except ValueError:
         return json_error(400, "The body must be JSON.")
     if not isinstance(update, dict):
         return json_error(400, "The body must be a JSON object.")

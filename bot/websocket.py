@@ -10,15 +10,13 @@
 The same checks as POST /api/chat apply (conversation.py does the work).
 """
 import asyncio
-import contextlib
-import json
 import logging
 from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from bot.api import BadInput, check_session, check_text
+from bot.api import BadInput, check_session, check_text, parse_json
 from bot.conversation import RateLimited, SessionNotFound
 from bot.errors import json_error, log_failure
 from bot.keys import CONVERSATIONS, SETTINGS
@@ -76,8 +74,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         nonlocal session, listener, pusher
         if pusher:
             pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pusher
+            # It may have failed already (a send on a closing socket): clean up all the same.
+            await asyncio.gather(pusher, return_exceptions=True)
         if session and listener:
             chats.stop_listening(session, listener)
         session, listener, pusher = None, None, None
@@ -89,7 +87,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     await socket.send_json(error(400, "Send JSON text frames."))
                 continue
             try:
-                data = json.loads(frame.data)
+                data = parse_json(frame.data)
                 if not isinstance(data, dict):
                     raise BadInput(400, "Send a JSON object.")
                 kind = data.get("type")

@@ -8,12 +8,12 @@ Set the four WHATSAPP_* settings to switch it on (404 otherwise).
 """
 import hashlib
 import hmac
-import json
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from aiohttp import web
 
 from bot import messaging
+from bot.api import parse_json
 from bot.errors import json_error
 from bot.keys import SETTINGS
 
@@ -78,8 +78,8 @@ async def verify(request: web.Request) -> web.Response:
         return json_error(404, "WhatsApp is not set up here.")
     query = request.query
     token = query.get("hub.verify_token", "")
-    if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
-            token.encode(), settings.whatsapp_verify_token.encode()):
+    if query.get("hub.mode") == "subscribe" and messaging.same_secret(
+            token, settings.whatsapp_verify_token):
         return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
     return json_error(403, "Verification failed.")
 
@@ -94,11 +94,11 @@ async def webhook(request: web.Request) -> web.Response:
         return json_error(401, "Unsigned request.")
     expected = "sha256=" + hmac.new(settings.whatsapp_app_secret.encode(), body,
                                     hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(signature.encode(), expected.encode()):
+    if not messaging.same_secret(signature, expected):
         return json_error(403, "Bad signature.")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = parse_json(body)
+    except ValueError:
         return json_error(400, "The body must be JSON.")
     if not isinstance(payload, dict):
         return json_error(400, "The body must be a JSON object.")

@@ -76,7 +76,9 @@ class GatewayInput(InputChannel):
     def _authorised(self, request: Request) -> bool:
         token = os.environ.get("RASA_AUTH_TOKEN", "")
         given = request.headers.get("Authorization", "")
-        return bool(token) and hmac.compare_digest(given, f"Bearer {token}")
+        # Sanic keeps undecodable header bytes as surrogates: encode them back as they came.
+        return bool(token) and hmac.compare_digest(
+            given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode())
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

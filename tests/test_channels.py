@@ -34,7 +34,7 @@ def sent_to_chat(provider, chat_id):
     return lambda r: r["path"].endswith("/sendMessage") and r["json"].get("chat_id") == str(chat_id)
 
 
-@pytest.mark.parametrize("secret", [None, "", "wrong-secret", TELEGRAM_SECRET + "x"])
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", TELEGRAM_SECRET + "x", "wrong-ünïcode"])
 def test_telegram_refuses_a_forged_or_missing_secret(stack, provider, secret):
     before = len(provider.requests)
     status, _, body = telegram(stack, telegram_text(7001, "hi"), secret=secret)
@@ -166,7 +166,7 @@ def test_whatsapp_answers_the_verification_challenge_only_with_our_token(stack):
 
 @pytest.mark.parametrize("signature, status", [
     (None, 401), ("", 401), ("sha256=" + "0" * 64, 403), ("sha1=abc", 403),
-    (signed(b"another body"), 403), (signed(b"x", "wrong-secret"), 403),
+    (signed(b"another body"), 403), (signed(b"x", "wrong-secret"), 403), ("sha256=ü", 403),
 ])
 def test_whatsapp_refuses_unsigned_or_forged_posts(stack, provider, signature, status):
     before = len(provider.requests)

@@ -55,6 +55,7 @@ def test_replies_keep_their_response_names_and_buttons(stack):
     (b'{"text": "hi", "session": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}', 404),
     (("{\"text\": \"" + "a" * 2001 + "\"}").encode(), 413),
     (b"x" * 300_000, 413),
+    (b"[" * 100_000, 400),  # deep enough to exhaust Python's recursion
 ])
 def test_bad_input_gets_a_clear_json_error(stack, raw, status):
     got, headers, body = call("POST", f"{stack['base']}/api/chat", raw=raw)
@@ -101,6 +102,8 @@ def test_messages_after_n_returns_the_whole_conversation_in_order(stack):
     ("/api/chat/not-valid!/messages", 400),
     ("/api/chat/%s/messages?after=-1", 400),
     ("/api/chat/%s/messages?after=abc", 400),
+    ("/api/chat/%s/messages?after=%%C2%%B2", 400),  # "²" is a digit to Python, not a number
+    ("/api/chat/%s/messages?after=1e3", 400),
 ])
 def test_messages_errors(stack, path, status):
     if "%s" in path:
@@ -224,3 +227,26 @@ def test_old_conversations_are_deleted_by_the_retention_job(stack, start_gateway
     # A conversation that is still going is kept.
     _, _, fresh = chat(None, "hi", base=gateway["base"])
     assert call("GET", f"{gateway['base']}/api/chat/{fresh['session']}/messages")[0] == 200
+
+
+def test_a_message_racing_forget_me_never_reaches_rasa_after_the_erasure(stack):
+    """A double tap or a quick second message while "delete my chat" is handled."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    session = new_session(stack)
+    chat(stack, "he wants money for my pics", session)
+    with ThreadPoolExecutor(4) as pool:
+        racing = [pool.submit(chat, stack, text, session) for text in (
+            "delete this conversation and everything i said", "are you there", "hello??", "pls")]
+        statuses = sorted(future.result()[0] for future in racing)
+    assert 200 in statuses and set(statuses) <= {200, 404}
+    assert call("GET", f"{stack['base']}/api/chat/{session}/messages")[0] == 404
+    assert rasa_user_events(stack, session) == []
+
+
+def test_only_the_gateway_token_opens_rasas_channel(stack):
+    url = f"{stack['rasa']}/webhooks/gateway/webhook"
+    for header in ("Bearer wrong", "Bearer " + STACK_TOKEN + "x", "Bearer ünïcode", STACK_TOKEN):
+        status, _, _ = call("POST", url, {"sender": "x" * 24, "message": "hi"},
+                            headers={"Authorization": header})
+        assert status == 401, header

@@ -65,3 +65,16 @@ def test_the_crisis_words_are_never_hidden(redact):
 
     lost = [text for text in texts if words(redact(text)) != words(text)]
     assert lost == []
+
+
+@pytest.mark.parametrize("pattern", ["1", "1 ", "1-", "(1)", "a.", "a_", "x at y dot ", "12 a b c "])
+def test_hostile_text_cannot_stall_redaction(redact, pattern):
+    """Redaction runs on one thread for every chat: a message built to make a
+    regular expression backtrack ("1111…1a" once took days) must finish quickly.
+    The bound is loose on purpose: the failure it guards against is exponential."""
+    import time
+
+    text = (pattern * 2000)[:1999] + "a"
+    started = time.monotonic()
+    redact(text)
+    assert time.monotonic() - started < 10

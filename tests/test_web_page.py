@@ -99,9 +99,14 @@ def test_the_chat_works_with_the_keyboard_alone(stack, page):
     page.wait_for_function(
         "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
         timeout=30_000)
-    # The buttons are reachable with Shift+Tab and show where the focus is.
+    # The buttons are reachable with Shift+Tab from the message box and show where the focus is.
     page.locator(".quick-reply").first.wait_for()
-    page.locator(".quick-reply").first.focus()
+    page.locator("#message-input").focus()
+    for _ in range(8):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('quick-reply')"):
+            break
+    assert page.evaluate("() => document.activeElement.classList.contains('quick-reply')")
     outline = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
         " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }")
@@ -159,8 +164,10 @@ def test_escape_three_times_is_a_quick_exit_too(stack, page):
 def test_the_page_loads_nothing_from_anywhere_else(stack, page):
     requested = []
     page.on("request", lambda request: requested.append(request.url))
+    page.on("websocket", lambda socket: requested.append(socket.url))
     page.goto(stack["base"] + "/")
     send(page, "hello")
-    assert requested and all(url.startswith(stack["base"]) or url.startswith(
-        stack["base"].replace("http", "ws")) for url in requested), requested
+    sockets = [url for url in requested if url.startswith("ws")]
+    assert sockets == [stack["base"].replace("http", "ws", 1) + "/ws"]
+    assert all(url.startswith(stack["base"]) for url in requested if url not in sockets), requested
     assert page.context.cookies() == []

@@ -95,10 +95,9 @@ async def chat(request: web.Request) -> web.Response:
     except BadInput as error:
         return json_error(error.status, error.message)
     except SessionNotFound:
-        return json_error(404, "This conversation has ended or was deleted. Start a new one.")
+        return json_error(404, SessionNotFound.message)
     except RateLimited as error:
-        return json_error(429, "You're sending messages very fast. Please wait a moment.",
-                          **{"Retry-After": str(error.retry_after)})
+        return json_error(429, error.message, **{"Retry-After": str(error.retry_after)})
     return web.json_response({"session": session, "messages": [public(m) for m in replies]})
 
 

@@ -35,10 +35,12 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202
 
 
 class SessionNotFound(Exception):
-    pass
+    message = "This conversation has ended or was deleted. Start a new one."
 
 
 class RateLimited(Exception):
+    message = "You're sending messages very fast. Please wait a moment."
+
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
@@ -122,10 +124,6 @@ class Conversations:
         if wait:
             raise RateLimited(wait)
         async with self._turns[session_id]:
-            # Erased while this message waited its turn: it must not reach Rasa.
-            if not await self.store.session_exists(session_id):
-                self._turns.pop(session_id, None)
-                raise SessionNotFound(session_id)
             tapped = next((b for b in await self.store.recent_bot_buttons(session_id)
                            if b.get("payload") == text), None)
             if tapped:
@@ -136,6 +134,7 @@ class Conversations:
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
                 if kind == "no_words" and emoji_meaning(clean):
                     for_assistant, kind = emoji_meaning(clean), None
+            # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
             if not await self._add(session_id, [{"from": "user", "text": shown}]):
                 self._turns.pop(session_id, None)
                 raise SessionNotFound(session_id)

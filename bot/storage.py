@@ -72,13 +72,14 @@ class Store:
     async def close(self) -> None:
         await self._run(self._db.close)
 
+    def _insert_session(self, session_id: str, channel: str) -> None:
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
+            (session_id, channel, now, now))
+
     async def create_session(self, session_id: str, channel: str) -> None:
-        def work():
-            now = time.time()
-            self._db.execute(
-                "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
-                (session_id, channel, now, now))
-        await self._run(work)
+        await self._run(self._insert_session, session_id, channel)
 
     async def session_exists(self, session_id: str) -> bool:
         def work():
@@ -95,10 +96,7 @@ class Store:
                     "SELECT session_id FROM channel_links WHERE user_hash = ?", (user_hash,)).fetchone()
                 if row:
                     return row[0]
-                now = time.time()
-                self._db.execute(
-                    "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
-                    (new_id, channel, now, now))
+                self._insert_session(new_id, channel)
                 self._db.execute("INSERT INTO channel_links (user_hash, session_id) VALUES (?, ?)",
                                  (user_hash, new_id))
                 return new_id

@@ -60,7 +60,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         if wanted is None:
             wanted = await chats.start("web")
         elif not await chats.exists(check_session(wanted)):
-            raise BadInput(404, "This conversation has ended or was deleted. Start a new one.")
+            raise BadInput(404, SessionNotFound.message)
         await leave()
         session, listener = wanted, chats.listen(wanted)
         await socket.send_json({"type": "joined", "session": session})
@@ -106,11 +106,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await socket.send_json(error(problem.status, problem.message))
             except SessionNotFound:
                 await leave()
-                await socket.send_json(error(404, "This conversation has ended or was deleted."))
+                await socket.send_json(error(404, SessionNotFound.message))
             except RateLimited as limit:
-                await socket.send_json(error(
-                    429, "You're sending messages very fast. Please wait a moment.",
-                    retry_after=limit.retry_after))
+                await socket.send_json(error(429, limit.message, retry_after=limit.retry_after))
             except Exception as failure:  # noqa: BLE001 - keep the socket, say something kind
                 log_failure(logger, "Unexpected error on the chat socket", failure)
                 await socket.send_json(error(500, reply("gateway_unavailable")["text"]))

@@ -96,13 +96,8 @@ def stack(provider, tmp_path_factory):
         # The fake provider serves a neutral page: the test machine reaches no real site.
         "QUICK_EXIT_URL": f"{provider.url}/weather",
     }
-    process = Process(["make", "run"], env)
     base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
-    try:
-        process.wait_until(f"{base}/api/health", timeout=400)
-    except RuntimeError as error:
-        process.stop()
-        pytest.fail(str(error))
+    process = Process.ready(["make", "run"], env, f"{base}/api/health", timeout=400)
     yield {"base": base, "process": process, "data": data, "env": env,
            "rasa": f"http://127.0.0.1:{ports['RASA_PORT']}", **ports}
     process.stop()
@@ -120,9 +115,9 @@ def start_gateway(stack, tmp_path_factory):
         data = tmp_path_factory.mktemp("extra-gateway")
         env = {**stack["env"], "GATEWAY_PORT": str(port),
                "DATABASE_URL": f"sqlite:///{data / 'gateway.sqlite3'}", **overrides}
-        process = Process([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], env)
         base = f"http://127.0.0.1:{port}"
-        process.wait_until(f"{base}/api/openapi.json", timeout=120)
+        process = Process.ready([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], env,
+                                f"{base}/api/openapi.json", timeout=120)
         started.append(process)
         return {"base": base, "process": process, "data": data}
 
@@ -134,19 +129,13 @@ def start_gateway(stack, tmp_path_factory):
 @pytest.fixture(scope="session")
 def rasa_without_actions(stack):
     """A second Rasa server whose action server is down (nothing listens at its address)."""
+    from scripts.run_stack import child_environment, commands
     from tests.stack import Process, free_port
 
-    port, dead = free_port(), free_port()
-    env = {**stack["env"], "RASA_PORT": str(port), "ACTION_SERVER_PORT": str(dead),
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{dead}/webhook", "LOG_LEVEL_LIBRARIES": "ERROR"}
-    process = Process([str(ROOT / ".venv" / "bin" / "rasa"), "run", "--enable-api",
-                       "--interface", "127.0.0.1", "--port", str(port), "--auth-token", STACK_TOKEN,
-                       "--model", str(MODEL), "--credentials", "credentials.yml",
-                       "--endpoints", "endpoints.yml"], env)
-    try:
-        process.wait_until(f"http://127.0.0.1:{port}/status?token={STACK_TOKEN}", timeout=300)
-    except RuntimeError as error:
-        process.stop()
-        pytest.fail(str(error))
-    yield {"RASA_PORT": str(port), "ACTION_SERVER_PORT": str(dead)}
+    port, dead = str(free_port()), str(free_port())
+    config = {"rasa_port": port, "action_port": dead, "action_url": f"http://127.0.0.1:{dead}/webhook",
+              "token": STACK_TOKEN, "model": str(MODEL), "log_level": "INFO"}
+    process = Process.ready(commands(config)["rasa"], child_environment(config),
+                            f"http://127.0.0.1:{port}/status?token={STACK_TOKEN}", timeout=300)
+    yield {"RASA_PORT": port, "ACTION_SERVER_PORT": dead}
     process.stop()

@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from typing import Any, Dict, Optional, Tuple
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -61,6 +63,17 @@ class Process:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"{url} did not answer {status} in {timeout} s:\n" + self.output()[-4000:])
+
+    @classmethod
+    def ready(cls, command, env: Dict[str, str], url: str, timeout: float) -> "Process":
+        """Started and answering at `url`; otherwise stopped, and the test fails with its output."""
+        process = cls(command, env)
+        try:
+            process.wait_until(url, timeout=timeout)
+        except RuntimeError as error:
+            process.stop()
+            pytest.fail(str(error))
+        return process
 
     def stop(self) -> None:
         if self.popen.poll() is None:

@@ -1,26 +1,36 @@
-"""The gateway's store of conversations: SQLite on disk by default.
+"""The gateway's store: conversations, the handoff queue, staff accounts and the
+audit log. SQLite on disk by default; PostgreSQL when DATABASE_URL says
+postgresql://... The same SQL (SQLAlchemy Core, portable statements) runs on both.
 
 Only redacted text is ever written here (conversation.py redacts first).
-Deleted rows are overwritten on disk (secure_delete), so erasure is real.
 A session is an opaque random id; for Telegram and WhatsApp it is linked to a
-keyed hash of the chat id, never to the chat id itself.
+keyed hash of the chat id, never to the chat id itself. While a handoff is open
+the chat id is also kept sealed (encrypted, see messaging.py), so that a staff
+reply still reaches the person after a restart; it goes when the handoff ends.
+On SQLite, deleted rows are overwritten on disk (secure_delete) and the
+write-ahead log is emptied after each erasure, so erasure is real.
 """
 import asyncio
+import contextlib
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 from bot.config import ROOT
 
+# Statements are split on ";": keep semicolons out of the comments.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
     channel TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    last_active REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    last_active DOUBLE PRECISION NOT NULL,
     last_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
@@ -30,7 +40,7 @@ CREATE TABLE IF NOT EXISTS messages (
     text TEXT NOT NULL,
     response TEXT,
     buttons TEXT,
-    created_at REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (session_id, seq)
 );
 CREATE TABLE IF NOT EXISTS channel_links (
@@ -38,68 +48,145 @@ CREATE TABLE IF NOT EXISTS channel_links (
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS sessions_by_last_active ON sessions(last_active);
+CREATE TABLE IF NOT EXISTS reply_addresses (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    sealed TEXT NOT NULL
+);
+-- One row per conversation ever handed to a person. Staff see `id` only.
+-- bot_active: the bot still answers while it waits (crisis, or left for later).
+-- bot_paused: Rasa's tracker was paused and has not been resumed yet.
+CREATE TABLE IF NOT EXISTS handoffs (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL UNIQUE REFERENCES sessions(id) ON DELETE CASCADE,
+    priority TEXT NOT NULL CHECK (priority IN ('crisis', 'normal')),
+    status TEXT NOT NULL CHECK (status IN ('waiting', 'claimed', 'ended')),
+    bot_active BOOLEAN NOT NULL,
+    bot_paused BOOLEAN NOT NULL,
+    requested_at DOUBLE PRECISION NOT NULL,
+    claimed_by TEXT,
+    claimed_at DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS handoffs_by_status ON handoffs(status);
+CREATE TABLE IF NOT EXISTS notes (
+    handoff_id TEXT NOT NULL REFERENCES handoffs(id) ON DELETE CASCADE,
+    staff TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staff (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    admin BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staff_sessions (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES staff(username) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+-- Which staff member did what, when: never who the victim is.
+CREATE TABLE IF NOT EXISTS audit (
+    at DOUBLE PRECISION NOT NULL,
+    staff TEXT NOT NULL,
+    action TEXT NOT NULL,
+    conversation TEXT
+);
 """
 
+OPEN = ("waiting", "claimed")
+# Queue order: crisis first, then by how long they have waited.
+QUEUE_ORDER = "CASE WHEN priority = 'crisis' THEN 0 ELSE 1 END, requested_at"
 
-def sqlite_path(database_url: str) -> str:
-    """The file named by sqlite:///path (relative paths from the project folder)."""
+
+def engine_url(database_url: str) -> str:
+    """SQLAlchemy's URL: relative SQLite paths are taken from the project folder."""
     prefix = "sqlite:///"
-    if not database_url.startswith(prefix):
-        raise ValueError("DATABASE_URL must look like sqlite:///path/to/file.sqlite3")
-    path = database_url[len(prefix):]
-    return path if path == ":memory:" else str(ROOT / path)
+    if database_url.startswith(prefix):
+        path = database_url[len(prefix):]
+        if path != ":memory:":
+            path = str(ROOT / path)  # an absolute path stays as it is
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return prefix + path
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg2://" + database_url.split("://", 1)[1]
+    raise ValueError("DATABASE_URL must be sqlite:///path/to/file.sqlite3 or postgresql://...")
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    for pragma in ("journal_mode = WAL", "foreign_keys = ON", "secure_delete = ON",
+                   "busy_timeout = 5000"):
+        connection.execute(f"PRAGMA {pragma}")
 
 
 class Store:
-    """Sessions and their messages. Each call runs in a worker thread."""
+    """Every call runs in a worker thread, in one transaction."""
 
     def __init__(self, database_url: str) -> None:
-        path = sqlite_path(database_url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "secure_delete = ON"):
-            self._db.execute(f"PRAGMA {pragma}")
-        self._db.executescript(SCHEMA)
+        url = engine_url(database_url)
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            # One connection for :memory: (each new one would be a new, empty database).
+            pool = {"poolclass": StaticPool} if url.endswith(":memory:") else {}
+            self._engine: Engine = create_engine(
+                url, future=True, connect_args={"check_same_thread": False}, **pool)
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+            # One writer at a time is SQLite's rule anyway; this keeps it in our process.
+            self._lock: Any = threading.Lock()
+        else:
+            self._engine = create_engine(url, future=True, pool_pre_ping=True, pool_size=5)
+            self._lock = contextlib.nullcontext()
+        with self._engine.begin() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(text(statement))
 
-    async def _run(self, work, *args):
-        def locked():
-            with self._lock:
-                return work(*args)
-        return await asyncio.to_thread(locked)
+    async def _run(self, work: Callable[..., Any], *args: Any) -> Any:
+        def in_transaction():
+            with self._lock, self._engine.begin() as db:
+                return work(db, *args)
+        return await asyncio.to_thread(in_transaction)
 
     async def close(self) -> None:
-        await self._run(self._db.close)
+        await asyncio.to_thread(self._engine.dispose)
 
-    def _insert_session(self, session_id: str, channel: str) -> None:
+    # --- sessions and messages ----------------------------------------------------
+    @staticmethod
+    def _insert_session(db: Connection, session_id: str, channel: str) -> None:
         now = time.time()
-        self._db.execute(
-            "INSERT INTO sessions (id, channel, created_at, last_active) VALUES (?, ?, ?, ?)",
-            (session_id, channel, now, now))
+        db.execute(text("INSERT INTO sessions (id, channel, created_at, last_active)"
+                        " VALUES (:id, :channel, :now, :now)"),
+                   {"id": session_id, "channel": channel, "now": now})
 
     async def create_session(self, session_id: str, channel: str) -> None:
         await self._run(self._insert_session, session_id, channel)
 
     async def session_exists(self, session_id: str) -> bool:
-        def work():
-            return self._db.execute(
-                "SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+        return await self.session_channel(session_id) is not None
+
+    async def session_channel(self, session_id: str) -> Optional[str]:
+        def work(db):
+            return db.execute(text("SELECT channel FROM sessions WHERE id = :id"),
+                              {"id": session_id}).scalar()
         return await self._run(work)
 
     async def session_for_user(self, user_hash: str, channel: str, new_id: str) -> str:
-        """The session linked to this user, or `new_id`, created and linked now."""
-        def work():
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute(
-                    "SELECT session_id FROM channel_links WHERE user_hash = ?", (user_hash,)).fetchone()
-                if row:
-                    return row[0]
-                self._insert_session(new_id, channel)
-                self._db.execute("INSERT INTO channel_links (user_hash, session_id) VALUES (?, ?)",
-                                 (user_hash, new_id))
-                return new_id
+        """The session linked to this user, or `new_id`, created and linked now
+        (two quick first messages must not make two sessions)."""
+        def work(db):
+            found = db.execute(text("SELECT session_id FROM channel_links WHERE user_hash = :u"),
+                               {"u": user_hash}).scalar()
+            if found:
+                return found
+            self._insert_session(db, new_id, channel)
+            db.execute(text("INSERT INTO channel_links (user_hash, session_id) VALUES (:u, :s)"
+                            " ON CONFLICT (user_hash) DO NOTHING"), {"u": user_hash, "s": new_id})
+            linked = db.execute(text("SELECT session_id FROM channel_links WHERE user_hash = :u"),
+                                {"u": user_hash}).scalar()
+            if linked != new_id:  # another replica linked one first
+                db.execute(text("DELETE FROM sessions WHERE id = :id"), {"id": new_id})
+            return linked
         return await self._run(work)
 
     async def add_messages(self, session_id: str, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -107,72 +194,259 @@ class Store:
 
         Returns [] if the session no longer exists (erased meanwhile).
         """
-        def work():
+        def work(db):
             now = time.time()
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute(
-                    "SELECT last_seq FROM sessions WHERE id = ?", (session_id,)).fetchone()
-                if row is None:
-                    return []
-                seq, stored = row[0], []
-                for message in messages:
-                    seq += 1
-                    buttons = message.get("buttons")
-                    self._db.execute(
-                        "INSERT INTO messages (session_id, seq, sender, text, response, buttons, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (session_id, seq, message["from"], message["text"], message.get("response"),
-                         json.dumps(buttons) if buttons else None, now))
-                    stored.append({"seq": seq, **message})
-                self._db.execute("UPDATE sessions SET last_seq = ?, last_active = ? WHERE id = ?",
-                                 (seq, now, session_id))
-                return stored
+            # Taking the numbers first locks the session's row until the end.
+            last = db.execute(text(
+                "UPDATE sessions SET last_seq = last_seq + :n, last_active = :now"
+                " WHERE id = :id RETURNING last_seq"),
+                {"n": len(messages), "now": now, "id": session_id}).scalar()
+            if last is None:
+                return []
+            stored = []
+            for seq, message in enumerate(messages, start=last - len(messages) + 1):
+                buttons = message.get("buttons")
+                db.execute(text(
+                    "INSERT INTO messages (session_id, seq, sender, text, response, buttons, created_at)"
+                    " VALUES (:s, :seq, :sender, :text, :response, :buttons, :now)"),
+                    {"s": session_id, "seq": seq, "sender": message["from"], "text": message["text"],
+                     "response": message.get("response"),
+                     "buttons": json.dumps(buttons) if buttons else None, "now": now})
+                stored.append({"seq": seq, **message})
+            return stored
         return await self._run(work)
 
-    async def messages_after(self, session_id: str, after: int) -> Optional[List[Dict[str, Any]]]:
+    async def messages_after(self, session_id: str, after: int,
+                             with_times: bool = False) -> Optional[List[Dict[str, Any]]]:
         """Messages with seq > after, oldest first; None if there is no such session."""
-        def work():
-            if self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+        def work(db):
+            if db.execute(text("SELECT 1 FROM sessions WHERE id = :id"),
+                          {"id": session_id}).first() is None:
                 return None
-            rows = self._db.execute(
-                "SELECT seq, sender, text, response, buttons FROM messages"
-                " WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after)).fetchall()
-            return [_message(*row) for row in rows]
+            rows = db.execute(text(
+                "SELECT seq, sender, text, response, buttons, created_at FROM messages"
+                " WHERE session_id = :id AND seq > :after ORDER BY seq"),
+                {"id": session_id, "after": after})
+            return [_message(*row, with_time=with_times) for row in rows]
         return await self._run(work)
 
     async def recent_bot_buttons(self, session_id: str, messages: int = 10) -> List[Dict[str, str]]:
         """The buttons of the latest bot messages, newest first (on Telegram and
         WhatsApp an older button stays on screen and can still be tapped)."""
-        def work():
-            rows = self._db.execute(
-                "SELECT buttons FROM messages WHERE session_id = ? AND sender = 'bot'"
-                " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT ?", (session_id, messages))
+        def work(db):
+            rows = db.execute(text(
+                "SELECT buttons FROM messages WHERE session_id = :id AND sender = 'bot'"
+                " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT :n"),
+                {"id": session_id, "n": messages})
             return [button for row in rows for button in json.loads(row[0])]
         return await self._run(work)
 
     async def delete_session(self, session_id: str) -> None:
-        def work():
-            with self._db:
-                self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        await self._run(lambda db: db.execute(text("DELETE FROM sessions WHERE id = :id"),
+                                              {"id": session_id}))
+        if self.is_sqlite:
             # secure_delete overwrites the pages, but the write-ahead log still holds
             # their old versions until a checkpoint: write them back and empty it.
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        await self._run(work)
+            await self._run(lambda db: db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")))
 
     async def sessions_idle_since(self, cutoff: float) -> List[str]:
         """Ids of sessions with no message since `cutoff` (a Unix time)."""
-        def work():
-            return [row[0] for row in self._db.execute(
-                "SELECT id FROM sessions WHERE last_active < ?", (cutoff,))]
+        def work(db):
+            return [row[0] for row in db.execute(
+                text("SELECT id FROM sessions WHERE last_active < :cutoff"), {"cutoff": cutoff})]
+        return await self._run(work)
+
+    # --- where to send a staff reply on a messaging app -----------------------------
+    async def set_reply_address(self, session_id: str, sealed: Optional[str]) -> None:
+        def work(db):
+            db.execute(text("DELETE FROM reply_addresses WHERE session_id = :s"), {"s": session_id})
+            if sealed:
+                db.execute(text("INSERT INTO reply_addresses (session_id, sealed) VALUES (:s, :v)"),
+                           {"s": session_id, "v": sealed})
+        await self._run(work)
+
+    async def reply_address(self, session_id: str) -> Optional[str]:
+        return await self._run(lambda db: db.execute(
+            text("SELECT sealed FROM reply_addresses WHERE session_id = :s"), {"s": session_id}).scalar())
+
+    # --- the handoff queue -----------------------------------------------------------
+    async def open_handoff(self, session_id: str, new_id: str, crisis: bool,
+                           bot_active: bool) -> Optional[Dict[str, Any]]:
+        """Queues the session (or keeps its place if already queued; a crisis moves it
+        up). Returns the handoff and `already`; None if the session is gone."""
+        def work(db):
+            if db.execute(text("SELECT 1 FROM sessions WHERE id = :s"), {"s": session_id}).first() is None:
+                return None
+            row = _one(db, "session_id = :s", {"s": session_id})
+            priority = "crisis" if crisis else "normal"
+            if row is None:
+                db.execute(text(
+                    "INSERT INTO handoffs (id, session_id, priority, status, bot_active, bot_paused,"
+                    " requested_at) VALUES (:id, :s, :p, 'waiting', :active, :paused, :now)"),
+                    {"id": new_id, "s": session_id, "p": priority, "active": bot_active,
+                     "paused": not bot_active, "now": time.time()})
+                return {**_one(db, "id = :id", {"id": new_id}), "already": False}
+            if row["status"] in OPEN:
+                if crisis and row["priority"] != "crisis":
+                    db.execute(text("UPDATE handoffs SET priority = 'crisis' WHERE id = :id"),
+                               {"id": row["id"]})
+                elif not bot_active and row["status"] == "waiting" and row["bot_active"]:
+                    # Left for later, now asked for while staff are on: the bot pauses.
+                    db.execute(text("UPDATE handoffs SET bot_active = :f, bot_paused = :t"
+                                    " WHERE id = :id"), {"f": False, "t": True, "id": row["id"]})
+                return {**_one(db, "id = :id", {"id": row["id"]}), "already": True}
+            # Handed back earlier and asked for again: same id, so notes carry over.
+            db.execute(text(
+                "UPDATE handoffs SET priority = :p, status = 'waiting', bot_active = :active,"
+                " bot_paused = :paused, requested_at = :now, claimed_by = NULL, claimed_at = NULL"
+                " WHERE id = :id"),
+                {"p": priority, "active": bot_active, "paused": not bot_active,
+                 "now": time.time(), "id": row["id"]})
+            return {**_one(db, "id = :id", {"id": row["id"]}), "already": False}
+        return await self._run(work)
+
+    async def handoff(self, handoff_id: str) -> Optional[Dict[str, Any]]:
+        return await self._run(lambda db: _one(db, "id = :id", {"id": handoff_id}))
+
+    async def handoff_for_session(self, session_id: str) -> Optional[Dict[str, Any]]:
+        return await self._run(lambda db: _one(db, "session_id = :s", {"s": session_id}))
+
+    async def queue(self) -> List[Dict[str, Any]]:
+        """Open handoffs in queue order."""
+        def work(db):
+            rows = db.execute(text(
+                f"SELECT h.*, s.channel FROM handoffs h JOIN sessions s ON s.id = h.session_id"
+                f" WHERE h.status IN ('waiting', 'claimed') ORDER BY {QUEUE_ORDER}"))
+            return [_handoff(row) for row in rows.mappings()]
+        return await self._run(work)
+
+    async def set_handoff(self, handoff_id: str, expect: Dict[str, Any], **changes: Any) -> bool:
+        """Changes a handoff only if it is still as expected (e.g. claimed by this
+        staff member); True if it was. Two staff claiming at once: one wins."""
+        def work(db):
+            sets = ", ".join(f"{column} = :set_{column}" for column in changes)
+            where = " AND ".join(
+                f"{column} IS NULL" if value is None else f"{column} = :is_{column}"
+                for column, value in expect.items())
+            params = {**{f"set_{k}": v for k, v in changes.items()},
+                      **{f"is_{k}": v for k, v in expect.items() if v is not None},
+                      "id": handoff_id}
+            result = db.execute(text(f"UPDATE handoffs SET {sets} WHERE id = :id"
+                                     + (f" AND {where}" if where else "")), params)
+            return result.rowcount == 1
+        return await self._run(work)
+
+    async def add_note(self, handoff_id: str, staff: str, note: str) -> Dict[str, Any]:
+        now = time.time()
+        await self._run(lambda db: db.execute(text(
+            "INSERT INTO notes (handoff_id, staff, text, created_at) VALUES (:h, :staff, :text, :now)"),
+            {"h": handoff_id, "staff": staff, "text": note, "now": now}))
+        return {"staff": staff, "text": note, "at": iso_time(now)}
+
+    async def notes(self, handoff_id: str) -> List[Dict[str, Any]]:
+        def work(db):
+            rows = db.execute(text("SELECT staff, text, created_at FROM notes WHERE handoff_id = :h"
+                                   " ORDER BY created_at"), {"h": handoff_id})
+            return [{"staff": staff, "text": note, "at": iso_time(at)} for staff, note, at in rows]
+        return await self._run(work)
+
+    # --- staff accounts, their console sessions, the audit log --------------------
+    async def add_staff(self, username: str, password_hash: str, admin: bool = False) -> bool:
+        """False if the username is taken."""
+        def work(db):
+            result = db.execute(text(
+                "INSERT INTO staff (username, password_hash, disabled, admin, created_at)"
+                " VALUES (:u, :h, :f, :admin, :now) ON CONFLICT (username) DO NOTHING"),
+                {"u": username, "h": password_hash, "f": False, "admin": admin, "now": time.time()})
+            return result.rowcount == 1
+        return await self._run(work)
+
+    async def staff_member(self, username: str) -> Optional[Dict[str, Any]]:
+        def work(db):
+            row = db.execute(text("SELECT username, password_hash, disabled, admin FROM staff"
+                                  " WHERE username = :u"), {"u": username}).mappings().first()
+            return None if row is None else {**row, "disabled": bool(row["disabled"]),
+                                             "admin": bool(row["admin"])}
+        return await self._run(work)
+
+    async def list_staff(self) -> List[Dict[str, Any]]:
+        def work(db):
+            rows = db.execute(text("SELECT username, disabled, admin, created_at FROM staff"
+                                   " ORDER BY username")).mappings()
+            return [{"username": r["username"], "disabled": bool(r["disabled"]),
+                     "admin": bool(r["admin"]), "created": iso_time(r["created_at"])} for r in rows]
+        return await self._run(work)
+
+    async def disable_staff(self, username: str) -> bool:
+        """Disables the account and ends its console sessions at once."""
+        def work(db):
+            result = db.execute(text("UPDATE staff SET disabled = :t WHERE username = :u"),
+                                {"t": True, "u": username})
+            db.execute(text("DELETE FROM staff_sessions WHERE username = :u"), {"u": username})
+            return result.rowcount == 1
+        return await self._run(work)
+
+    async def add_staff_session(self, token_hash: str, username: str, csrf_token: str,
+                                expires_at: float) -> None:
+        await self._run(lambda db: db.execute(text(
+            "INSERT INTO staff_sessions (token_hash, username, csrf_token, expires_at)"
+            " VALUES (:t, :u, :c, :e)"), {"t": token_hash, "u": username, "c": csrf_token, "e": expires_at}))
+
+    async def staff_session(self, token_hash: str) -> Optional[Dict[str, Any]]:
+        """The live session with this token hash (not expired, account not disabled)."""
+        def work(db):
+            row = db.execute(text(
+                "SELECT s.username, s.csrf_token, st.admin FROM staff_sessions s"
+                " JOIN staff st ON st.username = s.username"
+                " WHERE s.token_hash = :t AND s.expires_at > :now AND st.disabled = :f"),
+                {"t": token_hash, "now": time.time(), "f": False}).mappings().first()
+            return None if row is None else {**row, "admin": bool(row["admin"])}
+        return await self._run(work)
+
+    async def end_staff_session(self, token_hash: str) -> None:
+        await self._run(lambda db: db.execute(
+            text("DELETE FROM staff_sessions WHERE token_hash = :t OR expires_at < :now"),
+            {"t": token_hash, "now": time.time()}))
+
+    async def audit(self, staff: str, action: str, conversation: Optional[str] = None) -> None:
+        await self._run(lambda db: db.execute(text(
+            "INSERT INTO audit (at, staff, action, conversation) VALUES (:at, :staff, :action, :c)"),
+            {"at": time.time(), "staff": staff, "action": action, "c": conversation}))
+
+    async def audit_log(self, limit: int = 200) -> List[Dict[str, Any]]:
+        def work(db):
+            rows = db.execute(text("SELECT at, staff, action, conversation FROM audit"
+                                   " ORDER BY at DESC LIMIT :n"), {"n": limit})
+            return [{"at": iso_time(at), "staff": staff, "action": action, "conversation": conversation}
+                    for at, staff, action, conversation in rows]
         return await self._run(work)
 
 
-def _message(seq: int, sender: str, text: str, response: Optional[str],
-             buttons: Optional[str]) -> Dict[str, Any]:
-    message: Dict[str, Any] = {"seq": seq, "from": sender, "text": text}
+def iso_time(at: Optional[float]) -> Optional[str]:
+    if at is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+def _one(db: Connection, where: str, params: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    row = db.execute(text(f"SELECT * FROM handoffs WHERE {where}"), params).mappings().first()
+    return None if row is None else _handoff(row)
+
+
+def _handoff(row) -> Dict[str, Any]:
+    handoff = dict(row)
+    handoff["bot_active"] = bool(handoff["bot_active"])
+    handoff["bot_paused"] = bool(handoff["bot_paused"])
+    return handoff
+
+
+def _message(seq: int, sender: str, text_: str, response: Optional[str], buttons: Optional[str],
+             created_at: float, with_time: bool = False) -> Dict[str, Any]:
+    message: Dict[str, Any] = {"seq": seq, "from": sender, "text": text_}
     if response:
         message["response"] = response
     if buttons:
         message["buttons"] = json.loads(buttons)
+    if with_time:
+        message["at"] = iso_time(created_at)
     return message

@@ -52,6 +52,46 @@ def make_tracker(
     )
 
 
+# --- the gateway's store: SQLite and the real PostgreSQL ----------------------
+# Each PostgreSQL test gets a schema of its own in the `test` database (dropped
+# afterwards), so runs never see each other's rows.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """make() -> a DATABASE_URL on a fresh, empty schema of the real PostgreSQL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from bot.storage import engine_url
+
+    engine = create_engine(engine_url(POSTGRES_URL), future=True)
+    made = []
+
+    def make() -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with engine.begin() as db:
+            db.execute(text(f"CREATE SCHEMA {schema}"))
+        made.append(schema)
+        return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+    yield make
+    with engine.begin() as db:
+        for schema in made:
+            db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The same test on SQLite (the embedded default) and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return request.getfixturevalue("postgres_schema")()
+
+
 # --- the running system ------------------------------------------------------
 # `make run` is started once for the whole test session (it takes about a
 # minute to load the model); the messaging apps' servers are faked on loopback.
@@ -60,6 +100,8 @@ STACK_TOKEN = "test-token-" + str(os.getpid())
 TELEGRAM_SECRET = "telegram-secret-" + str(os.getpid())
 WHATSAPP_SECRET = "whatsapp-app-secret-" + str(os.getpid())
 WHATSAPP_VERIFY = "whatsapp-verify-" + str(os.getpid())
+INTERNAL_TOKEN = "internal-token-" + str(os.getpid())
+CHANNEL_ID_KEY = "channel-id-key-" + str(os.getpid())
 POLICE = {
     "POLICE_FORCE_NAME": "Test Valley Police",
     "POLICE_NON_EMERGENCY_NUMBER": "101",
@@ -74,17 +116,19 @@ def provider():
     return FakeProvider()
 
 
-@pytest.fixture(scope="session")
-def stack(provider, tmp_path_factory):
+def start_stack(provider, data, database_url=None):
+    """`make run` with fake providers; the gateway's store on SQLite unless given."""
     from tests.stack import Process, free_port
 
-    data = tmp_path_factory.mktemp("gateway-data")
-    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_SERVER_PORT", "GATEWAY_PORT")}
+    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_SERVER_PORT", "GATEWAY_PORT",
+                                            "GATEWAY_INTERNAL_PORT")}
     env = {
         **{name: str(port) for name, port in ports.items()},
         **POLICE,
         "RASA_AUTH_TOKEN": STACK_TOKEN,
-        "DATABASE_URL": f"sqlite:///{data / 'gateway.sqlite3'}",
+        "GATEWAY_INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "CHANNEL_ID_KEY": CHANNEL_ID_KEY,
+        "DATABASE_URL": database_url or f"sqlite:///{data / 'gateway.sqlite3'}",
         "TELEGRAM_BOT_TOKEN": "123:telegram-token",
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_API_BASE": provider.url,
@@ -98,9 +142,30 @@ def stack(provider, tmp_path_factory):
     }
     base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
     process = Process.ready(["make", "run"], env, f"{base}/api/health", timeout=400)
-    yield {"base": base, "process": process, "data": data, "env": env,
-           "rasa": f"http://127.0.0.1:{ports['RASA_PORT']}", **ports}
-    process.stop()
+    return {"base": base, "process": process, "data": data, "env": env,
+            "internal": f"http://127.0.0.1:{ports['GATEWAY_INTERNAL_PORT']}",
+            "rasa": f"http://127.0.0.1:{ports['RASA_PORT']}", **ports}
+
+
+@pytest.fixture(scope="session")
+def stack(provider, tmp_path_factory):
+    started = start_stack(provider, tmp_path_factory.mktemp("gateway-data"))
+    yield started
+    started["process"].stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_stack(provider, tmp_path_factory, postgres_schema):
+    """The whole system again, with the gateway's store on the real PostgreSQL."""
+    started = start_stack(provider, tmp_path_factory.mktemp("pg-gateway-data"), postgres_schema())
+    yield started
+    started["process"].stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_stack(request):
+    """The same end-to-end test on the SQLite stack and on the PostgreSQL one."""
+    return request.getfixturevalue("stack" if request.param == "sqlite" else "postgres_stack")
 
 
 @pytest.fixture(scope="session")
@@ -113,13 +178,14 @@ def start_gateway(stack, tmp_path_factory):
     def start(**overrides: str):
         port = free_port()
         data = tmp_path_factory.mktemp("extra-gateway")
-        env = {**stack["env"], "GATEWAY_PORT": str(port),
+        env = {**stack["env"], "GATEWAY_PORT": str(port), "GATEWAY_INTERNAL_PORT": str(free_port()),
                "DATABASE_URL": f"sqlite:///{data / 'gateway.sqlite3'}", **overrides}
         base = f"http://127.0.0.1:{port}"
         process = Process.ready([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], env,
                                 f"{base}/api/openapi.json", timeout=120)
         started.append(process)
-        return {"base": base, "process": process, "data": data}
+        return {"base": base, "process": process, "data": data, "env": env,
+                "internal": f"http://127.0.0.1:{env['GATEWAY_INTERNAL_PORT']}"}
 
     yield start
     for process in started:

@@ -6,7 +6,8 @@ rule live in one place:
   that step at once;
 - "what next?", "ok", "done" get the first step not yet covered;
 - a step the person says they have already done is not told again;
-- once all four are covered, a short summary and the offer of a person.
+- once all four are covered, a short summary and the offer of a person
+  (a yes is a handoff: actions/handoff.py).
 The words are the `utter_step_*` responses in domain.yml.
 """
 import re
@@ -15,6 +16,8 @@ from typing import Any, Dict, List, Optional, Set, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import request_handoff
 
 STEPS = ("dont_pay", "stop_replying", "keep_evidence", "report")
 
@@ -87,10 +90,14 @@ class ActionFourSteps(Action):
         covered = list(tracker.get_slot("steps_covered") or [])
         last_step = tracker.get_slot("last_step")
 
-        # The summary ended with "would you like to talk to a person?"
-        if tracker.get_slot("offer") == "human" and intent in ("affirm", "deny"):
-            answer = "utter_request_human" if intent == "affirm" else "utter_no_human"
-            dispatcher.utter_message(response=answer)
+        # The summary asked "would you like to talk to a person?", or, with nobody
+        # on shift, "shall I leave this for the team?": a yes is a handoff.
+        offer = tracker.get_slot("offer")
+        if offer in ("human", "queue_later") and intent in ("affirm", "deny"):
+            if intent == "affirm":
+                return await request_handoff(dispatcher, tracker,
+                                             queue_when_closed=offer == "queue_later")
+            dispatcher.utter_message(response="utter_no_human")
             return [SlotSet("offer", None)]
 
         told_done = steps_already_done(tracker.latest_message.get("text") or "")

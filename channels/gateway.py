@@ -9,6 +9,10 @@ Rasa's HTTP API, handed to all three processes by scripts/run_stack.py).
     POST   /webhooks/gateway/webhook              {"sender": str, "message": str}
            -> [{"text": str, "buttons"?: [{"title", "payload"}], "response"?: str}]
     DELETE /webhooks/gateway/conversations/<id>   -> 204, the tracker is gone
+    POST   /webhooks/gateway/conversations/<id>/handoff   {"state": "paused"|"released"|"closed"}
+           -> 200 [messages]: a person from the support team took the conversation
+              (the bot is paused), handed it back or closed it (the bot resumes and
+              runs action_after_handoff, which says so and picks up the steps)
 
 Nothing here logs message text or conversation ids.
 """
@@ -18,9 +22,15 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+
+HANDOFF_STATES = ("paused", "released", "closed")
+AFTER_HANDOFF = "action_after_handoff"
 
 
 class ResponseCollector(OutputChannel):
@@ -112,5 +122,31 @@ class GatewayInput(InputChannel):
             async with agent.lock_store.lock(sender_id):
                 await erase_tracker(agent.tracker_store, sender_id)
             return response.empty(status=204)
+
+        @gateway.route("/conversations/<sender_id>/handoff", methods=["POST"])
+        async def handoff(request: Request, sender_id: Text) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            state = (request.json or {}).get("state") if isinstance(request.json, dict) else None
+            if state not in HANDOFF_STATES:
+                return response.json({"error": "state must be one of " + ", ".join(HANDOFF_STATES)},
+                                     status=400)
+            agent = request.app.ctx.agent
+            collector = ResponseCollector()
+            async with agent.lock_store.lock(sender_id):
+                tracker = await agent.processor.fetch_tracker_with_initial_session(sender_id, collector)
+                if state == "paused":
+                    tracker.update(ConversationPaused())
+                    await agent.processor.save_tracker(tracker)
+                else:
+                    tracker.update_with_events(
+                        [ConversationResumed(), SlotSet("handoff", state)], agent.domain)
+                    await agent.processor.save_tracker(tracker)
+                    tracker = await agent.execute_action(sender_id, AFTER_HANDOFF, collector, None, 1.0)
+                    # End the bot's turn as a message would: the rules expect the next
+                    # message to follow action_listen.
+                    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+                    await agent.processor.save_tracker(tracker)
+            return response.json(collector.messages)
 
         return gateway

@@ -1,0 +1,143 @@
+"""Handing the conversation to a person from the support team, and back.
+
+`action_handoff` runs when someone asks for a person, says yes to the offer of
+one, or is in crisis. It asks the gateway's internal handoff API (loopback
+only, a shared secret: GATEWAY_INTERNAL_URL and GATEWAY_INTERNAL_TOKEN) to
+queue the conversation, and tells the person honestly what happens next:
+
+- staff on shift: their place in the queue, a rough wait, that a trained person
+  will read what they wrote, and the emergency numbers meanwhile. The bot pauses
+  (ConversationPaused): the gateway sends their messages to the staff member.
+  In a crisis the bot keeps going (are you safe? 999) until a person claims the
+  conversation; it goes to the top of the queue.
+- nobody on shift, or out of support hours: when people are there, and the
+  offer to leave the conversation in the queue for them (only if they agree:
+  offer slot "queue_later", answered through action_four_steps).
+- the gateway can't be reached: the helplines (utter_request_human).
+
+`action_after_handoff` runs when staff hand the conversation back (the bot picks
+up with the next step not yet given) or close it; the gateway's Rasa channel
+resumes the conversation and runs it.
+"""
+import asyncio
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+import aiohttp
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+logger = logging.getLogger(__name__)
+
+CRISIS_INTENT = "crisis"
+
+
+def gateway_url() -> Text:
+    return os.environ.get("GATEWAY_INTERNAL_URL", "http://127.0.0.1:8081").rstrip("/")
+
+
+async def ask_gateway(session: Text, crisis: bool, queue_when_closed: bool) -> Optional[Dict[Text, Any]]:
+    """The gateway's answer to a handoff request, or None if it can't be reached."""
+    token = os.environ.get("GATEWAY_INTERNAL_TOKEN", "")
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            async with http.post(
+                f"{gateway_url()}/internal/handoffs",
+                json={"session": session, "crisis": crisis, "queue_when_closed": queue_when_closed},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response:
+                if response.status != 200:
+                    logger.warning("The gateway refused a handoff (HTTP %d).", response.status)
+                    return None
+                return await response.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as error:
+        logger.warning("The gateway could not be reached for a handoff (%s).", type(error).__name__)
+        return None
+
+
+def place_in_queue(position: int) -> Text:
+    return "next" if position <= 1 else f"number {position}"
+
+
+async def request_handoff(
+    dispatcher: CollectingDispatcher, tracker: Tracker, queue_when_closed: bool = False
+) -> List[EventType]:
+    """Queues the conversation for a person and says what happens (module docstring)."""
+    crisis = tracker.get_intent_of_latest_message() == CRISIS_INTENT
+    answer = await ask_gateway(tracker.sender_id, crisis, queue_when_closed)
+    if answer is None:
+        # In a crisis the numbers were just given: don't bury "are you safe?" under more.
+        if not crisis:
+            dispatcher.utter_message(response="utter_request_human")
+        return [SlotSet("offer", None)]
+
+    if answer.get("status") == "queued":
+        if crisis:
+            if not answer.get("already"):
+                dispatcher.utter_message(response="utter_handoff_crisis")
+            return []
+        if not answer.get("paused"):  # left for when the team is back: the bot carries on
+            dispatcher.utter_message(response="utter_handoff_queued_later")
+            return [SlotSet("offer", None)]
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            place=place_in_queue(int(answer.get("position") or 1)),
+            wait=int(answer.get("wait_minutes") or 10),
+        )
+        return [SlotSet("offer", None), ConversationPaused()]
+
+    # Nobody there: crisis numbers were just given, and they are there all night.
+    if crisis:
+        return []
+    opens = answer.get("opens")
+    if opens:
+        dispatcher.utter_message(response="utter_handoff_closed_hours", opens=opens)
+    else:
+        dispatcher.utter_message(response="utter_handoff_nobody_on_shift")
+    return [SlotSet("offer", "queue_later")]
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        return await request_handoff(dispatcher, tracker)
+
+
+class ActionAfterHandoff(Action):
+    """Back with the bot after a person: the `handoff` slot says how it ended."""
+
+    def name(self) -> Text:
+        return "action_after_handoff"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        if tracker.get_slot("handoff") == "closed":
+            dispatcher.utter_message(response="utter_handoff_ended")
+            return [SlotSet("handoff", None)]
+        from actions.steps import next_step  # here: actions.steps imports this module
+
+        dispatcher.utter_message(response="utter_handback")
+        covered = list(tracker.get_slot("steps_covered") or [])
+        step = next_step(covered)
+        if step is None:
+            dispatcher.utter_message(response="utter_handback_all_steps")
+            return [SlotSet("handoff", None)]
+        dispatcher.utter_message(response=f"utter_step_{step}")
+        return [
+            SlotSet("handoff", None),
+            SlotSet("steps_covered", covered + [step]),
+            SlotSet("last_step", step),
+        ]

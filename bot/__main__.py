@@ -6,19 +6,41 @@ import sys
 # gateway never needs it, and without it the process is ~1 GB smaller.
 sys.modules.setdefault("tensorflow", None)
 
+import asyncio  # noqa: E402
+
 from aiohttp import web  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.internal import create_internal_app  # noqa: E402
+
+
+async def serve(settings: Settings) -> None:
+    """The public app on GATEWAY_HOST:GATEWAY_PORT and the internal API (for the
+    action server) on 127.0.0.1:GATEWAY_INTERNAL_PORT, until stopped."""
+    app = create_app(settings)
+    # access_log=None: an access log would hold IP addresses, user agents and session ids.
+    public = web.AppRunner(app, access_log=None, handle_signals=True)
+    internal = web.AppRunner(create_internal_app(app, settings.internal_token), access_log=None)
+    await public.setup()
+    await internal.setup()
+    try:
+        await web.TCPSite(public, settings.host, settings.port).start()
+        await web.TCPSite(internal, "127.0.0.1", settings.internal_port).start()
+        print(f"Gateway listening on http://{settings.host}:{settings.port}/", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await internal.cleanup()
+        await public.cleanup()
 
 
 def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # access_log=None: an access log would hold IP addresses, user agents and session ids.
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log=None, print=lambda _: print(
-                    f"Gateway listening on http://{settings.host}:{settings.port}/", flush=True))
+    try:
+        asyncio.run(serve(settings))
+    except (KeyboardInterrupt, web.GracefulExit):
+        pass
 
 
 if __name__ == "__main__":

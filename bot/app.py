@@ -3,15 +3,21 @@ import logging
 
 from aiohttp import web
 
-from bot import api, retention, telegram, web_page, websocket, whatsapp
+from bot import api, retention, staff_api, telegram, web_page, websocket, whatsapp
+from bot.addresses import AddressBook
 from bot.config import Settings
 from bot.conversation import Conversations
 from bot.errors import errors_as_json, security_headers
+from bot.handoff import Handoffs
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
 from bot.redaction import Redactor, load_redactor
+from bot.staff_api import AUTH, HANDOFFS
+from bot.staff_auth import StaffAuth
+from bot.staff_feed import StaffFeed
 from bot.storage import Store
+from bot.support_hours import SupportHours
 
 logger = logging.getLogger(__name__)
 
@@ -21,12 +27,17 @@ MAX_BODY_BYTES = 256 * 1024
 
 def create_app(settings: Settings, redactor: Redactor = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES,
-                          middlewares=[security_headers, errors_as_json])
+                          middlewares=[security_headers, errors_as_json, staff_api.staff_only])
     app[SETTINGS] = settings
     store = Store(settings.database_url)
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
-    app[CONVERSATIONS] = Conversations(store, assistant, redactor or load_redactor(),
-                                       RateLimiter(settings.messages_per_minute))
+    chats = Conversations(store, assistant, redactor or load_redactor(),
+                          RateLimiter(settings.messages_per_minute),
+                          AddressBook(store, settings.channel_id_key), StaffFeed())
+    app[CONVERSATIONS] = chats
+    app[HANDOFFS] = Handoffs(chats, SupportHours(settings.support_hours, settings.support_timezone),
+                             settings.handoff_minutes_each)
+    app[AUTH] = StaffAuth(store, settings.staff_session_hours)
 
     async def close(app: web.Application) -> None:
         await app[CONVERSATIONS].close()
@@ -34,6 +45,6 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
         await store.close()
 
     app.on_cleanup.append(close)
-    for module in (api, websocket, web_page, telegram, whatsapp, retention):
+    for module in (api, websocket, web_page, telegram, whatsapp, retention, staff_api):
         module.setup_routes(app)
     return app

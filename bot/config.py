@@ -39,6 +39,14 @@ class Settings:
     whatsapp_phone_number_id: str = ""
     whatsapp_api_base: str = "https://graph.facebook.com/v20.0"
     provider_retries: int = 3
+    # The internal API for the action server (bot/internal.py): loopback only.
+    internal_port: int = 8081
+    internal_token: str = field(default="", repr=False)
+    # Handoff to the support team (bot/handoff.py, bot/support_hours.py).
+    support_hours: str = ""
+    support_timezone: str = "Europe/London"
+    handoff_minutes_each: float = 10.0
+    staff_session_hours: float = 12.0
 
     @property
     def telegram_enabled(self) -> bool:
@@ -77,6 +85,12 @@ class Settings:
             ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token", str),
             ("WHATSAPP_PHONE_NUMBER_ID", "whatsapp_phone_number_id", str),
             ("WHATSAPP_API_BASE", "whatsapp_api_base", str),
+            ("GATEWAY_INTERNAL_PORT", "internal_port", int),
+            ("GATEWAY_INTERNAL_TOKEN", "internal_token", str),
+            ("SUPPORT_HOURS", "support_hours", str),
+            ("SUPPORT_TIMEZONE", "support_timezone", str),
+            ("HANDOFF_MINUTES_EACH", "handoff_minutes_each", float),
+            ("STAFF_SESSION_HOURS", "staff_session_hours", float),
         ):
             if get(name) is not None:
                 values[key] = kind(get(name))

@@ -8,29 +8,42 @@ its title (our own words) is stored as what the person said. Typed text can't
 start with "/", so nobody can type intents at the assistant.
 
 Every message stored is also published to the session's live listeners (the
-web page's WebSocket). Nothing here logs text or session ids.
+web page's WebSocket), and, while the conversation is handed to a person, to
+the staff consoles. Nothing here logs text or session ids.
+
+While a support worker holds the conversation (or it waits for one with the bot
+paused), the person's messages go to the staff, not to the bot: Rasa only reads
+them (/model/parse) so that a crisis still gets the crisis response at once and
+"delete my chat" still deletes it.
 """
 import asyncio
 import logging
 import re
 import secrets
 import unicodedata
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
+from bot.addresses import AddressBook
 from bot.language import emoji_meaning, kind_of_text
 from bot.ratelimit import RateLimiter
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.redaction import Redactor
-from bot.replies import reply
-from bot.storage import Store
+from bot.replies import domain_reply, reply
+from bot.staff_feed import StaffFeed
+from bot.storage import OPEN, Store
 
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 # The response that tells the person their conversation is being deleted.
 FORGET_RESPONSE = "utter_forget_me"
+# While held for a person, these intents still get the bot's own answer at once.
+HELD_ANSWERS = {"crisis": "utter_crisis", "forget_me": FORGET_RESPONSE}
+# "Still in the queue" at most this often while the person waits.
+WAITING_REMINDER_SECONDS = 180
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -50,6 +63,12 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits
 
 
+def held_for_staff(handoff: Optional[Dict[str, Any]]) -> bool:
+    """A person holds the conversation, or it waits for one with the bot paused."""
+    return bool(handoff) and (handoff["status"] == "claimed"
+                              or (handoff["status"] == "waiting" and not handoff["bot_active"]))
+
+
 def normalise(text: str) -> str:
     """Fancy-font letters to plain ones, control characters out, ends trimmed."""
     return CONTROL_CHARACTERS.sub("", unicodedata.normalize("NFKC", text)).strip()
@@ -57,11 +76,16 @@ def normalise(text: str) -> str:
 
 class Conversations:
     def __init__(self, store: Store, assistant: RasaClient, redactor: Redactor,
-                 limiter: RateLimiter) -> None:
+                 limiter: RateLimiter, addresses: AddressBook, staff_feed: StaffFeed) -> None:
         self.store = store
         self.assistant = assistant
         self.redactor = redactor
         self.limiter = limiter
+        self.addresses = addresses
+        self.staff_feed = staff_feed
+        # channel -> sends one message to a messaging-app user (telegram.py, whatsapp.py)
+        self.deliverers: Dict[str, Callable[[str, Dict[str, Any]], Awaitable[bool]]] = {}
+        self._reminded: Dict[str, float] = {}
         # spaCy runs in one worker thread: the event loop stays free.
         self._redaction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact")
         self._turns: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -100,9 +124,12 @@ class Conversations:
     async def _erase(self, session_id: str) -> None:
         await self.store.delete_session(session_id)
         self.limiter.forget(session_id)
+        self.addresses.forget(session_id)
+        self._reminded.pop(session_id, None)
         self._turns.pop(session_id, None)
         self._publish(session_id, {"type": "forgotten"})
         self._listeners.pop(session_id, None)
+        self.staff_feed.publish({"type": "queue_changed"})
         if not await self.assistant.erase(session_id):
             self._unerased.add(session_id)
             logger.warning("The assistant did not confirm an erasure; it will be retried.")
@@ -134,15 +161,62 @@ class Conversations:
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
                 if kind == "no_words" and emoji_meaning(clean):
                     for_assistant, kind = emoji_meaning(clean), None
+            handoff = await self.store.handoff_for_session(session_id)
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
-            if not await self._add(session_id, [{"from": "user", "text": shown}]):
+            if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
                 self._turns.pop(session_id, None)
                 raise SessionNotFound(session_id)
-            replies = await self._replies(session_id, for_assistant, kind)
+            if held_for_staff(handoff):
+                replies = await self._held_replies(session_id, handoff, for_assistant, kind)
+            else:
+                if handoff and handoff["bot_paused"]:
+                    await self.resume_bot(session_id, handoff)  # a hand-back that didn't reach Rasa
+                replies = await self._replies(session_id, for_assistant, kind)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies])
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
+
+    async def _held_replies(self, session_id: str, handoff: Dict[str, Any], text: str,
+                            kind: Optional[str]) -> List[Dict[str, Any]]:
+        """What the person hears while a person from the team holds the conversation."""
+        intent = None if kind else await self.assistant.intent(text)
+        if intent in HELD_ANSWERS:
+            if intent == "crisis" and handoff["priority"] != "crisis":
+                await self.store.set_handoff(handoff["id"], {}, priority="crisis")
+                self.staff_feed.publish({"type": "queue_changed"})
+            return [domain_reply(HELD_ANSWERS[intent])]
+        if handoff["status"] == "waiting":
+            now = time.monotonic()
+            if now - self._reminded.get(session_id, float("-inf")) > WAITING_REMINDER_SECONDS:
+                self._reminded[session_id] = now
+                return [reply("gateway_still_waiting")]
+        return []
+
+    async def resume_bot(self, session_id: str, handoff: Dict[str, Any],
+                         how: str = "released") -> List[Dict[str, Any]]:
+        """Unpauses Rasa after a handoff; returns what the bot says (or the fallback)."""
+        try:
+            said = await self.assistant.handoff(session_id, how)
+        except AssistantUnavailable:
+            return [reply("gateway_unavailable")]
+        await self.store.set_handoff(handoff["id"], {}, bot_paused=False)
+        return said
+
+    async def push(self, session_id: str, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Messages the person didn't ask for just now (a staff reply, "a person has
+        joined"): stored, shown live on the web page, and sent to their messaging app."""
+        async with self._turns[session_id]:
+            stored = await self._add(session_id, messages)
+        channel = await self.store.session_channel(session_id) if stored else None
+        deliver = self.deliverers.get(channel or "")
+        if deliver:
+            address = await self.addresses.get(session_id)
+            for message in stored:
+                if address is None or not await deliver(address, message):
+                    self.staff_feed.publish({"type": "undelivered"})
+                    break
+        return stored
 
     async def _replies(self, session_id: str, text: str, kind: Optional[str]) -> List[Dict[str, Any]]:
         if kind == "other_language":
@@ -161,13 +235,21 @@ class Conversations:
         return replies
 
     async def add_staff_message(self, session_id: str, text: str) -> List[Dict[str, Any]]:
-        """A support worker's message (next issue's console), stored redacted like any other."""
-        return await self._add(session_id, [{"from": "staff", "text": await self.redact(normalise(text))}])
+        """A support worker's message, redacted like any other, then pushed to the person."""
+        return await self.push(session_id, [{"from": "staff", "text": await self.redact(normalise(text))}])
 
-    async def _add(self, session_id: str, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    async def _add(self, session_id: str, messages: List[Dict[str, Any]],
+                   handoff: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         stored = await self.store.add_messages(session_id, messages)
         for message in stored:
             self._publish(session_id, {"type": "message", **message})
+        if stored and self.staff_feed.watched:
+            handoff = handoff or await self.store.handoff_for_session(session_id)
+            if handoff and handoff["status"] in OPEN:
+                for message in stored:
+                    self.staff_feed.publish({"type": "message", "conversation": handoff["id"],
+                                             "message": {**message, "at": time.strftime(
+                                                 "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}})
         return stored
 
     # --- live listeners -------------------------------------------------------

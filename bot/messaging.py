@@ -3,7 +3,8 @@ one turn of a messaging-app conversation, and sending to the provider with retri
 
 Webhooks answer the provider at once and do the work in the background, so a
 slow assistant never makes the provider resend. The raw chat id or phone number
-is used only in memory, to reply, and never stored or logged.
+is used only in memory, to reply, and never logged; it is stored only sealed,
+while a handoff is open (bot/addresses.py).
 """
 import asyncio
 import hashlib
@@ -96,6 +97,7 @@ async def take_turn(app: web.Application, channel: str, raw_user_id: str,
     key = user_hash(settings.channel_id_key, channel, raw_user_id)
     for _ in range(2):  # a session erased meanwhile: start a new one once
         session = await chats.session_for_user(channel, key)
+        chats.addresses.remember(session, raw_user_id)  # for a staff reply later
         try:
             return await chats.say(session, text)
         except SessionNotFound:

@@ -3,7 +3,7 @@ and the action server's health check. Both are on loopback behind the gateway.
 """
 import asyncio
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 
@@ -52,6 +52,33 @@ class RasaClient:
             # With the action server down, Rasa answers 200 with nothing to say.
             raise AssistantUnavailable("Rasa had nothing to say")
         return messages
+
+    async def intent(self, text: str) -> Optional[str]:
+        """What the NLU (with the crisis safety net) makes of a message, without
+        touching any conversation; None if Rasa can't say."""
+        try:
+            async with self._http.post(f"{self._rasa_url}/model/parse", params=self._api_auth,
+                                       json={"text": text}, timeout=self._timeout) as response:
+                if response.status != 200:
+                    return None
+                parsed = await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return None
+        return ((parsed or {}).get("intent") or {}).get("name")
+
+    async def handoff(self, session_id: str, state: str) -> List[Dict[str, Any]]:
+        """Pauses the bot ("paused") or resumes it ("released", "closed"); returns
+        what it says on resuming."""
+        try:
+            async with self._http.post(
+                f"{self._rasa_url}/webhooks/gateway/conversations/{session_id}/handoff",
+                json={"state": state}, headers=self._headers, timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise AssistantUnavailable(f"Rasa answered {response.status}")
+                return await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            raise AssistantUnavailable(type(error).__name__) from error
 
     async def erase(self, session_id: str) -> bool:
         """Deletes the conversation from Rasa's tracker store. True if it is gone."""

@@ -4,7 +4,12 @@ Each reply has a name like the domain's responses, so channels and analytics can
 tell them apart. Every one keeps the emergency numbers in view: whatever else is
 wrong, a person in danger still learns where to turn.
 """
+from functools import lru_cache
 from typing import Any, Dict
+
+import yaml
+
+from bot.config import ROOT
 
 EMERGENCY = ("If you're in danger now, call 999. "
              "To talk to someone any time, call Samaritans free on 116 123.")
@@ -33,6 +38,17 @@ REPLIES: Dict[str, str] = {
         "That message is too long for me. Could you send it in a few shorter parts?\n"
         f"{EMERGENCY}"
     ),
+    # While the person waits for a person from the support team.
+    "gateway_still_waiting": (
+        "Thanks, the support team will see this. You're still in the queue, "
+        "and someone will reply here as soon as they can.\n"
+        f"{EMERGENCY}"
+    ),
+    "gateway_staff_joined": (
+        "A trained person from our support team has joined the chat. You're talking to a real person now. "
+        "They can see what you wrote here, with names and numbers hidden.\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "You're sending messages very fast. Take a breath: I'm still here. "
         "Wait a minute, then send your next message.\n"
@@ -43,3 +59,15 @@ REPLIES: Dict[str, str] = {
 
 def reply(name: str) -> Dict[str, Any]:
     return {"text": REPLIES[name], "response": name}
+
+
+@lru_cache(maxsize=None)
+def _domain_responses() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def domain_reply(name: str) -> Dict[str, Any]:
+    """One of the assistant's own responses (domain.yml), for when the gateway must
+    say it without Rasa: a crisis while a person holds the conversation."""
+    variant = next(v for v in _domain_responses()[name] if not v.get("condition"))
+    return {"text": variant["text"], "response": name}

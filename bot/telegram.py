@@ -12,7 +12,7 @@ from aiohttp import web
 from bot import messaging
 from bot.api import parse_json
 from bot.errors import json_error
-from bot.keys import SETTINGS
+from bot.keys import CONVERSATIONS, SETTINGS
 
 RECENT = web.AppKey("telegram_recent", messaging.RecentIds)
 # Telegram's own commands, as the words a person would type.
@@ -90,6 +90,13 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
+    async def deliver(chat_id: str, message: Dict[str, Any]) -> bool:
+        """A message the person didn't just ask for (a support worker's reply)."""
+        return await messaging.send_with_retries(app, api_url(app, "sendMessage"),
+                                                 outgoing(chat_id, message))
+
+    if app[SETTINGS].telegram_enabled:
+        app[CONVERSATIONS].deliverers["telegram"] = deliver
     messaging.setup(app)
     app[RECENT] = messaging.RecentIds()
     app.router.add_post("/webhooks/telegram", webhook)

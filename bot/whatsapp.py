@@ -15,7 +15,7 @@ from aiohttp import web
 from bot import messaging
 from bot.api import parse_json
 from bot.errors import json_error
-from bot.keys import SETTINGS
+from bot.keys import CONVERSATIONS, SETTINGS
 
 RECENT = web.AppKey("whatsapp_recent", messaging.RecentIds)
 
@@ -63,13 +63,19 @@ def outgoing(to: str, message: Dict[str, Any]) -> List[Dict[str, Any]]:
     return sent
 
 
-async def answer(app: web.Application, number: str, text: Optional[str]) -> None:
+async def send(app: web.Application, number: str, message: Dict[str, Any]) -> bool:
     settings = app[SETTINGS]
     url = f"{settings.whatsapp_api_base}/{settings.whatsapp_phone_number_id}/messages"
     headers = {"Authorization": f"Bearer {settings.whatsapp_token}"}
+    sent = True
+    for payload in outgoing(number, message):
+        sent = await messaging.send_with_retries(app, url, payload, headers) and sent
+    return sent
+
+
+async def answer(app: web.Application, number: str, text: Optional[str]) -> None:
     for message in await messaging.take_turn(app, "whatsapp", number, text):
-        for payload in outgoing(number, message):
-            await messaging.send_with_retries(app, url, payload, headers)
+        await send(app, number, message)
 
 
 async def verify(request: web.Request) -> web.Response:
@@ -113,6 +119,8 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
+    if app[SETTINGS].whatsapp_enabled:  # a support worker's reply goes out the same way
+        app[CONVERSATIONS].deliverers["whatsapp"] = lambda number, message: send(app, number, message)
     messaging.setup(app)
     app[RECENT] = messaging.RecentIds()
     app.router.add_get("/webhooks/whatsapp", verify)

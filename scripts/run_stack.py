@@ -3,8 +3,9 @@ the gateway (bot/), which is the only one the outside world talks to.
 
 Settings come from the environment and .env (python-dotenv); .env.example
 documents each one. Rasa and the action server listen on loopback only. If
-RASA_AUTH_TOKEN is not set, a random token is made for this run, handed to the
-three processes in their environment and never written anywhere.
+RASA_AUTH_TOKEN or GATEWAY_INTERNAL_TOKEN (action server -> gateway) is not set,
+a random token is made for this run, handed to the processes in their
+environment and never written anywhere.
 Ctrl-C (or SIGTERM) stops all three; if one dies, the others are stopped too.
 """
 import os
@@ -37,6 +38,9 @@ def settings() -> dict:
         "log_level": os.getenv("LOG_LEVEL", "INFO"),
         "gateway_host": os.getenv("GATEWAY_HOST", LOOPBACK),
         "gateway_port": os.getenv("GATEWAY_PORT", "8080"),
+        "internal_port": os.getenv("GATEWAY_INTERNAL_PORT", "8081"),
+        # The action server asks the gateway to queue a handoff with this.
+        "internal_token": os.getenv("GATEWAY_INTERNAL_TOKEN") or secrets.token_urlsafe(32),
     }
 
 
@@ -54,6 +58,10 @@ def child_environment(config: dict) -> dict:
         RASA_PORT=config["rasa_port"],
         ACTION_SERVER_PORT=config["action_port"],
     )
+    if "internal_port" in config:
+        env.update(GATEWAY_INTERNAL_PORT=config["internal_port"],
+                   GATEWAY_INTERNAL_URL=f"http://{LOOPBACK}:{config['internal_port']}",
+                   GATEWAY_INTERNAL_TOKEN=config["internal_token"])
     return env
 
 

@@ -75,6 +75,11 @@ class Process:
             pytest.fail(str(error))
         return process
 
+    def kill(self) -> None:
+        """SIGKILL: no clean-up at all, as in a crash."""
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=30)
+
     def stop(self) -> None:
         if self.popen.poll() is None:
             os.killpg(self.popen.pid, signal.SIGTERM)

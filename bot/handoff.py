@@ -1,0 +1,168 @@
+"""The handoff queue: a conversation handed from the bot to a person and back.
+
+    request (action_handoff, via the internal API) -> waiting
+    claim (one staff member)                        -> claimed: the bot is paused
+    release (back to the bot) or close              -> ended: the bot resumes
+
+Crisis conversations go to the top of the queue; the rest by waiting time.
+Staff see a handoff's own random id, never the session id, chat id or number.
+Every staff action is written to the audit log (who, what, when, which handoff).
+"""
+import math
+import secrets
+import time
+from typing import Any, Dict, List, Optional
+
+from bot.conversation import Conversations
+from bot.rasa_client import AssistantUnavailable
+from bot.replies import reply
+from bot.staff_feed import StaffFeed
+from bot.storage import OPEN, iso_time
+from bot.support_hours import SupportHours
+
+
+class HandoffError(Exception):
+    """A staff action that can't be done: status 404, 403 or 409, and why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+NOT_FOUND = HandoffError(404, "No such conversation in the queue.")
+
+
+def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
+    """A handoff as staff see it: no session id, no chat id."""
+    return {
+        "id": handoff["id"],
+        "priority": handoff["priority"],
+        "status": handoff["status"],
+        "waiting_since": iso_time(handoff["requested_at"]),
+        "claimed_by": handoff["claimed_by"],
+        "channel": handoff.get("channel"),
+    }
+
+
+class Handoffs:
+    def __init__(self, chats: Conversations, hours: SupportHours, minutes_each: float) -> None:
+        self.chats = chats
+        self.store = chats.store
+        self.hours = hours
+        self.minutes_each = minutes_each
+
+    @property
+    def feed(self) -> StaffFeed:
+        return self.chats.staff_feed
+
+    # --- asked for by the bot ----------------------------------------------------
+    async def request(self, session_id: str, crisis: bool,
+                      queue_when_closed: bool) -> Optional[Dict[str, Any]]:
+        """Queues the conversation if someone can take it (or the person agreed to
+        wait for the team); None if there is no such session."""
+        staffed = self.hours.is_open() and self.feed.on_shift() > 0
+        if not staffed and not queue_when_closed:
+            if not await self.store.session_exists(session_id):
+                return None
+            return {"status": "unavailable",
+                    "reason": "nobody_on_shift" if self.hours.is_open() else "out_of_hours",
+                    "opens": None if self.hours.is_open() else self.hours.describe_next_opening()}
+        # In a crisis, or waiting for the team to come back, the bot keeps talking.
+        handoff = await self.store.open_handoff(
+            session_id, secrets.token_urlsafe(12), crisis, bot_active=crisis or not staffed)
+        if handoff is None:
+            return None
+        if await self.store.session_channel(session_id) != "web":
+            await self.chats.addresses.keep(session_id)
+        self.feed.publish({"type": "queue_changed"})
+        position = await self.position(handoff["id"])
+        return {
+            "status": "queued",
+            "position": position,
+            "wait_minutes": self.rough_wait(position),
+            "paused": not handoff["bot_active"],
+            "already": handoff["already"],
+        }
+
+    async def position(self, handoff_id: str) -> int:
+        waiting = [h["id"] for h in await self.store.queue() if h["status"] == "waiting"]
+        return waiting.index(handoff_id) + 1 if handoff_id in waiting else 1
+
+    def rough_wait(self, position: int) -> int:
+        """Minutes: the people ahead, shared between the staff on shift."""
+        return int(math.ceil(position / max(1, self.feed.on_shift())) * self.minutes_each)
+
+    # --- staff ----------------------------------------------------------------
+    async def queue(self) -> List[Dict[str, Any]]:
+        return [public(h) for h in await self.store.queue()]
+
+    async def _open(self, handoff_id: str) -> Dict[str, Any]:
+        handoff = await self.store.handoff(handoff_id)
+        if handoff is None or handoff["status"] not in OPEN:
+            raise NOT_FOUND
+        return handoff
+
+    async def _held_by(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        handoff = await self._open(handoff_id)
+        if handoff["claimed_by"] is None:
+            raise HandoffError(409, "Claim the conversation first.")
+        if handoff["claimed_by"] != staff:
+            raise HandoffError(403, "Another staff member holds this conversation.")
+        return handoff
+
+    async def conversation(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        handoff = await self._open(handoff_id)
+        messages = await self.store.messages_after(handoff["session_id"], 0, with_times=True)
+        await self.store.audit(staff, "view", handoff_id)
+        channel = await self.store.session_channel(handoff["session_id"])
+        return {**public({**handoff, "channel": channel}), "messages": messages or [],
+                "notes": await self.store.notes(handoff_id)}
+
+    async def claim(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        handoff = await self._open(handoff_id)
+        if handoff["claimed_by"] == staff:
+            return public(handoff)
+        if handoff["status"] == "claimed" or not await self.store.set_handoff(
+                handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
+                claimed_at=time.time(), bot_active=False):
+            raise HandoffError(409, "Another staff member has already claimed this conversation.")
+        session_id = handoff["session_id"]
+        if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
+            try:
+                await self.chats.assistant.handoff(session_id, "paused")
+                await self.store.set_handoff(handoff_id, {}, bot_paused=True)
+            except AssistantUnavailable:
+                pass  # the gateway keeps the bot out of it all the same
+        await self.store.audit(staff, "claim", handoff_id)
+        await self.chats.push(session_id, [{"from": "bot", **reply("gateway_staff_joined")}])
+        self.feed.publish({"type": "queue_changed"})
+        return public(await self._open(handoff_id))
+
+    async def reply(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
+        handoff = await self._held_by(handoff_id, staff)
+        stored = await self.chats.add_staff_message(handoff["session_id"], text)
+        if not stored:
+            raise NOT_FOUND  # deleted meanwhile (forget me, retention)
+        await self.store.audit(staff, "reply", handoff_id)
+        return stored[0]
+
+    async def note(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
+        await self._open(handoff_id)
+        note = await self.store.add_note(handoff_id, staff, await self.chats.redact(text))
+        await self.store.audit(staff, "note", handoff_id)
+        self.feed.publish({"type": "note", "conversation": handoff_id, "note": note})
+        return note
+
+    async def end(self, handoff_id: str, staff: str, how: str) -> Dict[str, Any]:
+        """Back to the bot ("released") or closed: either way the bot resumes."""
+        handoff = await self._held_by(handoff_id, staff)
+        if not await self.store.set_handoff(handoff_id, {"claimed_by": staff, "status": "claimed"},
+                                            status="ended"):
+            raise NOT_FOUND
+        session_id = handoff["session_id"]
+        await self.store.audit(staff, "release" if how == "released" else "close", handoff_id)
+        said = await self.chats.resume_bot(session_id, handoff, how)
+        await self.chats.push(session_id, [{"from": "bot", **message} for message in said])
+        await self.chats.addresses.drop(session_id)
+        self.feed.publish({"type": "queue_changed"})
+        return {**public(handoff), "status": "ended"}

@@ -1,0 +1,197 @@
+"""The staff console: the page (GET /staff) and its API (docs/api.md).
+
+    POST /staff/api/login                        {"username", "password"} -> cookie, {"username", "csrf_token"}
+    POST /staff/api/logout
+    GET  /staff/api/me                           -> {"username", "csrf_token", "admin"}
+    GET  /staff/api/queue                        -> {"conversations": [...]} in queue order
+    GET  /staff/api/conversations/{id}           -> the redacted transcript and notes
+    POST /staff/api/conversations/{id}/claim     one staff member per conversation (409 if taken)
+    POST /staff/api/conversations/{id}/messages  {"text"} -> to the person, on their channel
+    POST /staff/api/conversations/{id}/notes     {"text"} -> internal, staff only
+    POST /staff/api/conversations/{id}/release   back to the bot
+    POST /staff/api/conversations/{id}/close
+    GET  /staff/api/live                         WebSocket: the queue and transcripts, live
+
+Every /staff/api/ route but login refuses a caller without a live session (401);
+every POST needs the X-CSRF-Token header (403).
+"""
+import asyncio
+import contextlib
+
+from aiohttp import WSMsgType, web
+
+from bot.api import BadInput, check_text, read_json_object
+from bot.errors import json_error
+from bot.handoff import HandoffError, Handoffs
+from bot.keys import SETTINGS
+from bot.staff_auth import (FAILURE_DELAY_SECONDS, StaffAuth, clear_session_cookie, csrf_ok,
+                            set_session_cookie)
+from bot.web_page import STATIC
+from bot.websocket import same_origin
+
+AUTH = web.AppKey("staff_auth", StaffAuth)
+HANDOFFS = web.AppKey("handoffs", Handoffs)
+API = "/staff/api/"
+MAX_USERNAME = 64
+# How often a live console checks that its session is still good (logout, disabled).
+RECHECK_SECONDS = 30
+
+
+@web.middleware
+async def staff_only(request: web.Request, handler):
+    """401 without a live session, 403 without the CSRF token on a POST."""
+    if not request.path.startswith(API) or request.path == API + "login":
+        return await handler(request)
+    session = await request.app[AUTH].session(request)
+    if session is None:
+        return json_error(401, "Log in first.")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(request, session):
+        return json_error(403, "Missing or wrong X-CSRF-Token header. Reload the console.")
+    request["staff"] = session
+    return await handler(request)
+
+
+def staff(request: web.Request) -> str:
+    return request["staff"]["username"]
+
+
+async def login(request: web.Request) -> web.Response:
+    if not same_origin(request):
+        return json_error(403, "Log in from the console page.")
+    try:
+        data = await read_json_object(request)
+    except BadInput as problem:
+        return json_error(problem.status, problem.message)
+    username, password = data.get("username"), data.get("password")
+    if not (isinstance(username, str) and isinstance(password, str)
+            and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= 1024):
+        return json_error(400, "Give a username and a password.")
+    auth = request.app[AUTH]
+    wait = auth.throttle.retry_after(username)
+    if wait:
+        return json_error(429, "Too many failed attempts. Try again later.", **{"Retry-After": str(wait)})
+    if not await auth.check_password(username, password):
+        auth.throttle.failed(username)
+        if await auth.store.staff_member(username):
+            await auth.store.audit(username, "login_failed")
+        await asyncio.sleep(FAILURE_DELAY_SECONDS)
+        return json_error(401, "Wrong username or password.")
+    auth.throttle.succeeded(username)
+    started = await auth.start_session(username)
+    await auth.store.audit(username, "login")
+    response = web.json_response({"username": username, "csrf_token": started["csrf_token"]})
+    set_session_cookie(response, request, started["token"], auth.session_seconds)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    await auth.end_session(request)
+    await auth.store.audit(staff(request), "logout")
+    request.app[HANDOFFS].feed.signed_out(staff(request))
+    response = web.json_response({"ok": True})
+    clear_session_cookie(response, request)
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    session = request["staff"]
+    return web.json_response({"username": session["username"], "csrf_token": session["csrf_token"],
+                              "admin": session["admin"]})
+
+
+async def queue(request: web.Request) -> web.Response:
+    return web.json_response({"conversations": await request.app[HANDOFFS].queue()})
+
+
+async def staff_action(request: web.Request, action: str, needs_text: bool = False) -> web.Response:
+    handoffs = request.app[HANDOFFS]
+    conversation = request.match_info["id"]
+    try:
+        if needs_text:
+            data = await read_json_object(request)
+            text = check_text(data.get("text"), request.app[SETTINGS].max_text_chars)
+        if action == "view":
+            result = await handoffs.conversation(conversation, staff(request))
+        elif action == "claim":
+            result = await handoffs.claim(conversation, staff(request))
+        elif action == "reply":
+            result = await handoffs.reply(conversation, staff(request), text)
+        elif action == "note":
+            result = await handoffs.note(conversation, staff(request), text)
+        else:
+            result = await handoffs.end(conversation, staff(request), action)
+    except BadInput as problem:
+        return json_error(problem.status, problem.message)
+    except HandoffError as problem:
+        return json_error(problem.status, problem.message)
+    return web.json_response(result)
+
+
+def route(action: str, needs_text: bool = False):
+    async def handler(request: web.Request) -> web.Response:
+        return await staff_action(request, action, needs_text)
+    return handler
+
+
+async def live(request: web.Request) -> web.StreamResponse:
+    """Pushes {"type": "queue", "conversations"}, {"type": "message", "conversation",
+    "message"}, {"type": "note", ...} and {"type": "undelivered"}."""
+    if not same_origin(request):
+        return json_error(403, "Connect from the console page.")
+    socket = web.WebSocketResponse(heartbeat=30)
+    await socket.prepare(request)
+    handoffs, auth = request.app[HANDOFFS], request.app[AUTH]
+    username = staff(request)
+    events = handoffs.feed.listen(username)
+
+    async def push() -> None:
+        await socket.send_json({"type": "queue", "conversations": await handoffs.queue()})
+        while True:
+            try:
+                batch = [await asyncio.wait_for(events.get(), RECHECK_SECONDS)]
+            except asyncio.TimeoutError:
+                batch = []
+            if await auth.session(request) is None:
+                await socket.close(code=4401, message=b"Logged out")
+                return
+            while not events.empty():
+                batch.append(events.get_nowait())
+            for event in batch:
+                if event["type"] != "queue_changed":
+                    await socket.send_json(event)
+            # A burst of changes: one fresh copy of the queue is enough.
+            if any(event["type"] == "queue_changed" for event in batch):
+                await socket.send_json({"type": "queue", "conversations": await handoffs.queue()})
+
+    pusher = asyncio.create_task(push())
+    try:
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT and frame.data == "ping":
+                await socket.send_str("pong")
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError, RuntimeError):
+            await pusher
+        handoffs.feed.stop_listening(username, events)
+    return socket
+
+
+async def console(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "staff.html")
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/staff", console)
+    app.router.add_post(API + "login", login)
+    app.router.add_post(API + "logout", logout)
+    app.router.add_get(API + "me", me)
+    app.router.add_get(API + "queue", queue)
+    app.router.add_get(API + "live", live)
+    base = API + "conversations/{id}"
+    app.router.add_get(base, route("view"))
+    app.router.add_post(base + "/claim", route("claim"))
+    app.router.add_post(base + "/messages", route("reply", needs_text=True))
+    app.router.add_post(base + "/notes", route("note", needs_text=True))
+    app.router.add_post(base + "/release", route("released"))
+    app.router.add_post(base + "/close", route("closed"))

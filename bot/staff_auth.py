@@ -1,0 +1,129 @@
+"""Staff accounts and console sessions.
+
+- Passwords: scrypt (n=2**14, r=8, p=1) with a random 16-byte salt, compared in
+  constant time. Accounts are made with `python -m bot.staff add USERNAME`.
+- A console session is a random token in an HttpOnly, SameSite=Strict cookie
+  (Secure behind TLS), kept in the store only as its SHA-256, so a copy of the
+  store can't be used to log in; it ends after STAFF_SESSION_HOURS or at logout.
+- CSRF: every state-changing request must carry X-CSRF-Token, the session's own
+  token (given at login and by GET /staff/api/me), on top of SameSite=Strict.
+- Login attempts: after 5 failures for one username in 15 minutes, that username
+  is refused (429) until the window passes. Every failure waits half a second.
+"""
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from typing import Deque, Dict, Optional
+
+from aiohttp import web
+
+from bot.storage import Store
+
+COOKIE = "staff_session"
+CSRF_HEADER = "X-CSRF-Token"
+SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+MAX_FAILURES, FAILURE_WINDOW_SECONDS, FAILURE_DELAY_SECONDS = 5, 15 * 60, 0.5
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **SCRYPT)
+    encode = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${encode(salt)}${encode(digest)}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
+                                r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return kind == "scrypt" and hmac.compare_digest(actual, expected)
+
+
+# Checked against when the username doesn't exist, so that a wrong username
+# takes as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class LoginThrottle:
+    def __init__(self) -> None:
+        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
+
+    def retry_after(self, username: str) -> int:
+        failures = self._failures.get(username)
+        if not failures:
+            return 0
+        now = time.monotonic()
+        while failures and now - failures[0] > FAILURE_WINDOW_SECONDS:
+            failures.popleft()
+        if len(failures) < MAX_FAILURES:
+            return 0
+        return int(FAILURE_WINDOW_SECONDS - (now - failures[0])) + 1
+
+    def failed(self, username: str) -> None:
+        self._failures[username].append(time.monotonic())
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+
+class StaffAuth:
+    def __init__(self, store: Store, session_hours: float) -> None:
+        self.store = store
+        self.session_seconds = session_hours * 3600
+        self.throttle = LoginThrottle()
+
+    async def check_password(self, username: str, password: str) -> bool:
+        member = await self.store.staff_member(username)
+        stored = member["password_hash"] if member else _DUMMY_HASH
+        matches = await asyncio.to_thread(password_matches, password, stored)
+        return matches and member is not None and not member["disabled"]
+
+    async def start_session(self, username: str) -> Dict[str, str]:
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        await self.store.add_staff_session(token_hash(token), username, csrf,
+                                           time.time() + self.session_seconds)
+        return {"token": token, "csrf_token": csrf}
+
+    async def session(self, request: web.Request) -> Optional[Dict[str, str]]:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        return await self.store.staff_session(token_hash(token))
+
+    async def end_session(self, request: web.Request) -> None:
+        token = request.cookies.get(COOKIE)
+        if token:
+            await self.store.end_staff_session(token_hash(token))
+
+
+def csrf_ok(request: web.Request, session: Dict[str, str]) -> bool:
+    given = request.headers.get(CSRF_HEADER, "")
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                               session["csrf_token"].encode())
+
+
+def behind_tls(request: web.Request) -> bool:
+    """HTTPS here, or at the TLS-terminating proxy in front (docs/deploy.md)."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str,
+                       max_age: float) -> None:
+    response.set_cookie(COOKIE, token, max_age=int(max_age), path="/staff", httponly=True,
+                        samesite="Strict", secure=behind_tls(request))
+
+
+def clear_session_cookie(response: web.StreamResponse, request: web.Request) -> None:
+    response.del_cookie(COOKIE, path="/staff")

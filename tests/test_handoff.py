@@ -1,0 +1,254 @@
+"""Handoff to a person, end to end through the real processes (make run: Rasa,
+the action server, the gateway), on SQLite and on PostgreSQL: a victim on the
+web API and one on Telegram (its server faked on loopback) ask for a person;
+staff log in, see both (crisis first), claim, reply; the replies arrive; the
+bot stays out of it; hand back, and the bot picks up the steps; close."""
+import itertools
+import secrets
+
+import pytest
+
+from tests.conftest import INTERNAL_TOKEN, ROOT, TELEGRAM_SECRET
+from tests.handoff_clients import Staff, Victim, add_staff, responses, staff_command
+from tests.stack import call
+
+CHAT_IDS = itertools.count(880_000_000 + secrets.randbelow(10_000_000))
+
+
+def telegram_says(stack, chat_id, text):
+    update = {"update_id": secrets.randbelow(2 ** 31), "message": {
+        "message_id": 1, "date": 1764000000, "text": text,
+        "chat": {"id": chat_id, "type": "private"}, "from": {"id": chat_id, "is_bot": False}}}
+    status, _, _ = call("POST", f"{stack['base']}/webhooks/telegram", update,
+                        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    assert status == 200
+
+
+def to_chat(chat_id, needle=""):
+    return lambda r: (r["path"].endswith("/sendMessage") and r["json"].get("chat_id") == str(chat_id)
+                      and needle in r["json"].get("text", ""))
+
+
+async def test_nobody_on_shift_offers_to_leave_it_for_the_team(stack):
+    """No console open (this runs before any test opens one): told honestly; a yes
+    leaves it in the queue and the bot carries on."""
+    web = Victim(stack["base"])
+    await web.say("hi")
+    lonely = Staff(stack["base"])
+    name = f"lee{secrets.token_hex(3)}"
+    add_staff(stack["env"], name)
+    assert await lonely.login(name) == 200
+    before = {c["id"] for c in await lonely.queue()}
+    asked = await web.say("i need to speak to a human")
+    assert responses(asked) == ["utter_handoff_nobody_on_shift"]
+    assert {c["id"] for c in await lonely.queue()} == before
+    left = await web.say("yes please")
+    assert responses(left)[0] == "utter_handoff_queued_later"
+    waiting = [c for c in await lonely.queue() if c["id"] not in before]
+    assert len(waiting) == 1 and waiting[0]["status"] == "waiting"
+    # the bot carries on while it waits
+    assert responses(await web.say("should i pay them"))[-1].startswith("utter_step")
+    await lonely.close()
+    await web.close()
+
+
+async def on_shift(stack) -> Staff:
+    """A support worker with the console open, so that the team is on shift."""
+    name = f"alex{secrets.token_hex(3)}"
+    add_staff(stack["env"], name)
+    alex = Staff(stack["base"])
+    assert await alex.login(name) == 200
+    await alex.go_live()
+    await alex.next_event(lambda e: e["type"] == "queue")
+    return alex
+
+
+@pytest.fixture
+async def staff_on_shift(any_stack):
+    alex = await on_shift(any_stack)
+    yield alex
+    await alex.close()
+
+
+@pytest.fixture
+async def staff_on_shift_sqlite(stack):
+    alex = await on_shift(stack)
+    yield alex
+    await alex.close()
+
+
+async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, provider, staff_on_shift):
+    stack, alex = any_stack, staff_on_shift
+    earlier = {c["id"] for c in await alex.queue()}  # other tests' conversations
+    web = Victim(stack["base"])
+    await web.say("hi")
+    asked = await web.say("can i talk to a real person please")
+    assert "utter_handoff_queued" in responses(asked)
+    queued = next(m for m in asked if m.get("response") == "utter_handoff_queued")
+    assert "999" in queued["text"] and "116 123" in queued["text"] and "in the queue" in queued["text"]
+
+    # Telegram, in crisis: crisis response, a person asked for, "are you safe?"
+    chat_id = next(CHAT_IDS)
+    since = len(provider.requests)
+    telegram_says(stack, chat_id, "i cant take it anymore i want to kill myself")
+    provider.wait_for(to_chat(chat_id, "Are you safe"), since=since)
+    said = [r["json"]["text"] for r in provider.requests[since:] if to_chat(chat_id)(r)]
+    assert any("999" in text and "116 123" in text for text in said)
+    assert any("trained person" in text for text in said)
+
+    # Another support worker logs in and sees both: crisis first.
+    sam_name = f"sam{secrets.token_hex(3)}"
+    add_staff(stack["env"], sam_name)
+    sam = Staff(stack["base"])
+    assert await sam.login(sam_name) == 200
+    await sam.go_live()
+    queue = [c for c in await sam.queue() if c["id"] not in earlier]
+    assert [(c["priority"], c["channel"], c["status"]) for c in queue] == [
+        ("crisis", "telegram", "waiting"), ("normal", "web", "waiting")]
+    crisis, normal = queue
+    assert set(crisis) >= {"id", "priority", "status", "waiting_since"}
+    assert web.session not in str(await sam.queue())
+
+    # The transcript is there, redacted, without the session id.
+    status, transcript = await sam.call("GET", f"/staff/api/conversations/{normal['id']}")
+    assert status == 200 and [m["text"] for m in transcript["messages"]][:1] == ["hi"]
+    assert web.session not in str(transcript)
+
+    # Claim: one staff member per conversation.
+    assert (await sam.act(normal["id"], "claim"))[0] == 200
+    status, body = await alex.act(normal["id"], "claim")
+    assert status == 409 and body["error"]
+    await web.wait_for(lambda m: m.get("response") == "gateway_staff_joined")
+
+    # A reply reaches the web page within a second, redacted like everything else.
+    status, sent = await sam.act(normal["id"], "messages",
+                                 "Hi, I'm Sam from the support team. Text me on 07700 900123 if you like.")
+    assert status == 200 and sent["from"] == "staff"
+    got = await web.wait_for(lambda m: m["from"] == "staff", timeout=1.0)
+    assert "[PHONE]" in got["text"] and "07700" not in got["text"]
+
+    # The person's messages now go to the staff member, not to the bot.
+    assert await web.say("thank you, i was so scared") == []
+    event = await sam.next_event(lambda e: e["type"] == "message" and e["conversation"] == normal["id"]
+                                 and e["message"]["from"] == "user")
+    assert event["message"]["text"] == "thank you, i was so scared"
+
+    # ...but a crisis message still gets the crisis response at once, and moves it up.
+    crisis_now = await web.say("honestly i just want to end it all")
+    assert responses(crisis_now) == ["utter_crisis"]
+    assert next(c for c in await sam.queue() if c["id"] == normal["id"])["priority"] == "crisis"
+
+    # The Telegram person: claimed, and the reply reaches their chat.
+    assert (await sam.act(crisis["id"], "claim"))[0] == 200
+    since = len(provider.requests)
+    assert (await sam.act(crisis["id"], "messages", "I'm here with you. Are you somewhere safe?"))[0] == 200
+    provider.wait_for(to_chat(chat_id, "somewhere safe"), timeout=2, since=since)
+    since = len(provider.requests)
+    telegram_says(stack, chat_id, "yes im at home")
+    await sam.next_event(lambda e: e["type"] == "message" and e["conversation"] == crisis["id"]
+                         and e["message"]["text"] == "yes im at home")
+    assert not [r for r in provider.requests[since:] if to_chat(chat_id)(r)], "the bot must stay quiet"
+
+    # Notes are for staff only.
+    status, note = await sam.act(normal["id"], "notes", "Scared, calmer now. Worth a follow-up chat.")
+    assert status == 200 and note["staff"] == sam_name
+    assert "follow-up" not in str(await web.messages())
+
+    # Hand back: the bot says so and picks up with the first step not yet given.
+    assert (await sam.act(normal["id"], "release"))[0] == 200
+    back = await web.wait_for(lambda m: m.get("response") == "utter_step_dont_pay")
+    assert "utter_handback" in responses(await web.messages())
+    assert back["from"] == "bot"
+    carry_on = await web.say("ok done what next")
+    assert responses(carry_on)[-1] == "utter_step_stop_replying"
+
+    # Close the other: the bot tells them, on Telegram.
+    since = len(provider.requests)
+    assert (await sam.act(crisis["id"], "close"))[0] == 200
+    provider.wait_for(to_chat(chat_id, "ended this chat"), since=since)
+    assert crisis["id"] not in [c["id"] for c in await sam.queue()]
+
+    status, _ = await sam.act(normal["id"], "messages", "still there?")
+    assert status == 404  # handed back: no longer in the queue
+
+    # The audit log says who did what, never who the victim is.
+    audit = staff_command(stack["env"], "audit").stdout
+    mine = [line.split()[2:] for line in audit.splitlines() if line.split()[1] == sam_name]
+    for done in (["claim", normal["id"]], ["reply", normal["id"]], ["note", normal["id"]],
+                 ["release", normal["id"]], ["claim", crisis["id"]], ["close", crisis["id"]]):
+        assert done in mine
+    assert web.session not in audit and str(chat_id) not in audit
+    for person in (web, sam):
+        await person.close()
+
+
+
+
+async def test_a_whatsapp_person_gets_the_staff_reply_on_whatsapp(stack, provider, staff_on_shift_sqlite):
+    from tests.test_channels import sent_to_number, whatsapp, whatsapp_text
+
+    number = f"4477009{secrets.randbelow(10 ** 5):05d}"
+    since = len(provider.requests)
+    assert whatsapp(stack, whatsapp_text(number, "please can i talk to a real person"))[0] == 200
+    provider.wait_for(lambda r: sent_to_number(number)(r) and "in the queue" in str(r["json"]), since=since)
+    staff = staff_on_shift_sqlite
+    conversation = next(c for c in await staff.queue()
+                        if c["channel"] == "whatsapp" and c["status"] == "waiting")
+    assert (await staff.act(conversation["id"], "claim"))[0] == 200
+    since = len(provider.requests)
+    assert (await staff.act(conversation["id"], "messages", "Hello, I'm from the support team."))[0] == 200
+    provider.wait_for(lambda r: sent_to_number(number)(r) and "support team" in str(r["json"]),
+                      timeout=2, since=since)
+    assert number not in str(await staff.queue())
+    assert (await staff.act(conversation["id"], "close"))[0] == 200
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_a_gateway_restart_mid_handoff_loses_nothing(stack, start_gateway, postgres_schema,
+                                                           tmp_path, database):
+    """SIGKILL in the middle of a handoff: the queue, the claim, the transcript and
+    the staff session survive, and the victim's page reconnects to the same conversation."""
+    from tests.stack import Process
+
+    url = f"sqlite:///{tmp_path / 'gw.sqlite3'}" if database == "sqlite" else postgres_schema()
+    gateway = start_gateway(DATABASE_URL=url)
+    web = Victim(gateway["base"])
+    await web.say("hello")
+    status, _, _ = call("POST", f"{gateway['internal']}/internal/handoffs",
+                        {"session": web.session, "queue_when_closed": True},
+                        headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+    assert status == 200
+    name = f"rob{secrets.token_hex(3)}"
+    add_staff(gateway["env"], name)
+    rob = Staff(gateway["base"])
+    assert await rob.login(name) == 200
+    conversation = (await rob.queue())[0]["id"]
+    assert (await rob.act(conversation, "claim"))[0] == 200
+    assert (await rob.act(conversation, "messages", "I'm here. Take your time."))[0] == 200
+
+    gateway["process"].kill()
+    again = Process.ready([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], gateway["env"],
+                          f"{gateway['base']}/api/openapi.json", timeout=120)
+    try:
+        # the staff member is still logged in, still holds it, and the transcript is whole
+        queue = await rob.queue()
+        assert [(c["id"], c["status"], c["claimed_by"]) for c in queue] == [(conversation, "claimed", name)]
+        status, transcript = await rob.call("GET", f"/staff/api/conversations/{conversation}")
+        assert [m["from"] for m in transcript["messages"]] == ["user", "bot", "bot", "staff"]
+
+        # the page reconnects (its WebSocket) and carries on in the same conversation
+        async with web.http.ws_connect(gateway["base"].replace("http", "ws") + "/ws") as page:
+            await page.send_json({"type": "join", "session": web.session, "after": 0})
+            assert (await page.receive_json(timeout=5)) == {"type": "joined", "session": web.session}
+            backlog = [await page.receive_json(timeout=5) for _ in transcript["messages"]]
+            assert backlog[-1]["from"] == "staff"
+            assert (await rob.act(conversation, "messages", "Still here after the restart."))[0] == 200
+            live = await page.receive_json(timeout=1)
+            assert live["from"] == "staff" and "after the restart" in live["text"]
+            await page.send_json({"type": "say", "text": "thank you"})
+            await rob.go_live()
+            await rob.next_event(lambda e: e["type"] == "message" and e["message"]["text"] == "thank you")
+    finally:
+        again.stop()
+        await rob.close()
+        await web.close()

@@ -106,7 +106,12 @@ async def test_not_yet_waits_instead_of_pushing_the_next_step():
 @pytest.mark.parametrize(
     "answer, response", [("affirm", "utter_request_human"), ("deny", "utter_no_human")]
 )
-async def test_the_offer_of_a_person_after_the_summary(answer, response):
+async def test_the_offer_of_a_person_after_the_summary(answer, response, monkeypatch):
+    """A yes asks the gateway for a person (tests/test_handoff.py runs that for
+    real); with the gateway unreachable, as here, the person still gets the helplines."""
+    from tests.stack import free_port
+
+    monkeypatch.setenv("GATEWAY_INTERNAL_URL", f"http://127.0.0.1:{free_port()}")
     slots: Dict[str, Any] = {}
     for _ in range(4):
         _, slots = await run_turn(slots, "ask_next")

@@ -33,7 +33,8 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
-                          AddressBook(store, settings.channel_id_key), StaffFeed())
+                          AddressBook(store, settings.channel_id_key),
+                          StaffFeed(settings.staff_away_seconds))
     app[CONVERSATIONS] = chats
     app[HANDOFFS] = Handoffs(chats, SupportHours(settings.support_hours, settings.support_timezone),
                              settings.handoff_minutes_each)

@@ -47,6 +47,9 @@ class Settings:
     support_timezone: str = "Europe/London"
     handoff_minutes_each: float = 10.0
     staff_session_hours: float = 12.0
+    # A staff member whose console has been closed this long is off shift: what
+    # they held goes back to the bot (and stays in the queue).
+    staff_away_seconds: float = 300.0
 
     @property
     def telegram_enabled(self) -> bool:
@@ -91,6 +94,7 @@ class Settings:
             ("SUPPORT_TIMEZONE", "support_timezone", str),
             ("HANDOFF_MINUTES_EACH", "handoff_minutes_each", float),
             ("STAFF_SESSION_HOURS", "staff_session_hours", float),
+            ("STAFF_AWAY_SECONDS", "staff_away_seconds", float),
         ):
             if get(name) is not None:
                 values[key] = kind(get(name))

@@ -166,16 +166,38 @@ class Conversations:
             if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
                 self._turns.pop(session_id, None)
                 raise SessionNotFound(session_id)
+            replies: List[Dict[str, Any]] = []
+            if held_for_staff(handoff) and self._team_gone(handoff):
+                replies, handoff = await self._back_to_the_bot(handoff)
             if held_for_staff(handoff):
                 replies = await self._held_replies(session_id, handoff, for_assistant, kind)
             else:
                 if handoff and handoff["bot_paused"]:
-                    await self.resume_bot(session_id, handoff)  # a hand-back that didn't reach Rasa
-                replies = await self._replies(session_id, for_assistant, kind)
+                    # A hand-back that didn't reach Rasa, or the team has gone.
+                    replies += await self.resume_bot(
+                        session_id, handoff, "resumed" if replies else "released")
+                replies += await self._replies(session_id, for_assistant, kind)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies])
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
+
+    def _team_gone(self, handoff: Dict[str, Any]) -> bool:
+        """The staff member holding it, or the whole team, closed their consoles."""
+        if handoff["status"] == "claimed":
+            return not self.staff_feed.is_on_shift(handoff["claimed_by"])
+        return self.staff_feed.on_shift() == 0 and not self.staff_feed.just_started()
+
+    async def _back_to_the_bot(self, handoff: Dict[str, Any]):
+        """Nobody to answer: the person must not write into silence. The bot takes
+        over again; the conversation stays in the queue for the team."""
+        expect = {"status": handoff["status"], "claimed_by": handoff["claimed_by"]}
+        if not await self.store.set_handoff(handoff["id"], expect, status="waiting", claimed_by=None,
+                                            claimed_at=None, bot_active=True):
+            return [], await self.store.handoff(handoff["id"])  # changed meanwhile: look again
+        self.staff_feed.publish({"type": "queue_changed"})
+        return [reply("gateway_team_away")], {**handoff, "status": "waiting", "claimed_by": None,
+                                              "bot_active": True}
 
     async def _held_replies(self, session_id: str, handoff: Dict[str, Any], text: str,
                             kind: Optional[str]) -> List[Dict[str, Any]]:
@@ -186,11 +208,14 @@ class Conversations:
                 await self.store.set_handoff(handoff["id"], {}, priority="crisis")
                 self.staff_feed.publish({"type": "queue_changed"})
             return [domain_reply(HELD_ANSWERS[intent])]
-        if handoff["status"] == "waiting":
+        # Waiting, or Rasa can't read it (so a crisis can't be caught): the numbers,
+        # now and then, so that nobody writes into silence.
+        if handoff["status"] == "waiting" or (intent is None and not kind):
             now = time.monotonic()
             if now - self._reminded.get(session_id, float("-inf")) > WAITING_REMINDER_SECONDS:
                 self._reminded[session_id] = now
-                return [reply("gateway_still_waiting")]
+                return [reply("gateway_still_waiting" if handoff["status"] == "waiting"
+                              else "gateway_staff_reading")]
         return []
 
     async def resume_bot(self, session_id: str, handoff: Dict[str, Any],
@@ -201,22 +226,41 @@ class Conversations:
         except AssistantUnavailable:
             return [reply("gateway_unavailable")]
         await self.store.set_handoff(handoff["id"], {}, bot_paused=False)
+        if not said and how != "resumed":  # the action server is down: Rasa says nothing
+            return [reply("gateway_unavailable")]
         return said
 
-    async def push(self, session_id: str, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def turn(self, session_id: str) -> asyncio.Lock:
+        """Held while one thing happens to a conversation: a turn, a claim, a hand-back.
+        (Not while Rasa's action asks for a handoff: that happens inside a turn.)"""
+        return self._turns[session_id]
+
+    async def push(self, session_id: str, messages: List[Dict[str, Any]],
+                   locked: bool = False) -> List[Dict[str, Any]]:
         """Messages the person didn't ask for just now (a staff reply, "a person has
-        joined"): stored, shown live on the web page, and sent to their messaging app."""
-        async with self._turns[session_id]:
+        joined"): stored, shown live on the web page, and sent to their messaging app.
+        `locked`: the caller already holds the conversation's turn."""
+        if locked:
             stored = await self._add(session_id, messages)
+        else:
+            async with self._turns[session_id]:
+                stored = await self._add(session_id, messages)
+        # Awaited, not in the background: "a person has joined" must arrive before their reply.
+        await self.deliver(session_id, stored)
+        return stored
+
+    async def deliver(self, session_id: str, stored: List[Dict[str, Any]]) -> None:
+        """To the person's messaging app (the web page has them already, live)."""
         channel = await self.store.session_channel(session_id) if stored else None
         deliver = self.deliverers.get(channel or "")
         if deliver:
             address = await self.addresses.get(session_id)
             for message in stored:
                 if address is None or not await deliver(address, message):
-                    self.staff_feed.publish({"type": "undelivered"})
+                    handoff = await self.store.handoff_for_session(session_id)
+                    self.staff_feed.publish({"type": "undelivered",
+                                             "conversation": handoff["id"] if handoff else None})
                     break
-        return stored
 
     async def _replies(self, session_id: str, text: str, kind: Optional[str]) -> List[Dict[str, Any]]:
         if kind == "other_language":

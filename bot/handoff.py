@@ -61,7 +61,10 @@ class Handoffs:
         """Queues the conversation if someone can take it (or the person agreed to
         wait for the team); None if there is no such session."""
         staffed = self.hours.is_open() and self.feed.on_shift() > 0
-        if not staffed and not queue_when_closed:
+        existing = await self.store.handoff_for_session(session_id)
+        already_queued = bool(existing) and existing["status"] in OPEN
+        # Already in the queue (left for the team): a crisis still moves it up.
+        if not staffed and not queue_when_closed and not already_queued:
             if not await self.store.session_exists(session_id):
                 return None
             return {"status": "unavailable",
@@ -122,19 +125,23 @@ class Handoffs:
         handoff = await self._open(handoff_id)
         if handoff["claimed_by"] == staff:
             return public(handoff)
-        if handoff["status"] == "claimed" or not await self.store.set_handoff(
-                handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
-                claimed_at=time.time(), bot_active=False):
-            raise HandoffError(409, "Another staff member has already claimed this conversation.")
         session_id = handoff["session_id"]
-        if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
-            try:
-                await self.chats.assistant.handoff(session_id, "paused")
-                await self.store.set_handoff(handoff_id, {}, bot_paused=True)
-            except AssistantUnavailable:
-                pass  # the gateway keeps the bot out of it all the same
+        # In the conversation's turn: a message on its way to the bot finishes first,
+        # and the next one goes to the staff member.
+        async with self.chats.turn(session_id):
+            if not await self.store.set_handoff(
+                    handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
+                    claimed_at=time.time(), bot_active=False):
+                raise HandoffError(409, "Another staff member has already claimed this conversation.")
+            if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
+                try:
+                    await self.chats.assistant.handoff(session_id, "paused")
+                    await self.store.set_handoff(handoff_id, {}, bot_paused=True)
+                except AssistantUnavailable:
+                    pass  # the gateway keeps the bot out of it all the same
+            await self.chats.push(
+                session_id, [{"from": "bot", **reply("gateway_staff_joined")}], locked=True)
         await self.store.audit(staff, "claim", handoff_id)
-        await self.chats.push(session_id, [{"from": "bot", **reply("gateway_staff_joined")}])
         self.feed.publish({"type": "queue_changed"})
         return public(await self._open(handoff_id))
 
@@ -156,13 +163,16 @@ class Handoffs:
     async def end(self, handoff_id: str, staff: str, how: str) -> Dict[str, Any]:
         """Back to the bot ("released") or closed: either way the bot resumes."""
         handoff = await self._held_by(handoff_id, staff)
-        if not await self.store.set_handoff(handoff_id, {"claimed_by": staff, "status": "claimed"},
-                                            status="ended"):
-            raise NOT_FOUND
         session_id = handoff["session_id"]
-        await self.store.audit(staff, "release" if how == "released" else "close", handoff_id)
-        said = await self.chats.resume_bot(session_id, handoff, how)
-        await self.chats.push(session_id, [{"from": "bot", **message} for message in said])
+        # In the conversation's turn, so that a message arriving meanwhile can't
+        # resume the bot a second time.
+        async with self.chats.turn(session_id):
+            if not await self.store.set_handoff(
+                    handoff_id, {"claimed_by": staff, "status": "claimed"}, status="ended"):
+                raise NOT_FOUND
+            said = await self.chats.resume_bot(session_id, handoff, how)
+            await self.chats.push(session_id, [{"from": "bot", **m} for m in said], locked=True)
         await self.chats.addresses.drop(session_id)
+        await self.store.audit(staff, "release" if how == "released" else "close", handoff_id)
         self.feed.publish({"type": "queue_changed"})
         return {**public(handoff), "status": "ended"}

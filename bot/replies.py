@@ -49,6 +49,17 @@ REPLIES: Dict[str, str] = {
         "They can see what you wrote here, with names and numbers hidden.\n"
         f"{EMERGENCY}"
     ),
+    # The staff member (or the whole team) went away: the bot takes over again.
+    "gateway_team_away": (
+        "Sorry, nobody from the support team can reply just now. Your chat stays in their "
+        "queue, and someone will reply here when they can. Until then, I'm back to help.\n"
+        f"{EMERGENCY}"
+    ),
+    # With a person holding the chat, when Rasa can't read a message for a crisis.
+    "gateway_staff_reading": (
+        "The support worker can see your messages and will reply here.\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "You're sending messages very fast. Take a breath: I'm still here. "
         "Wait a minute, then send your next message.\n"

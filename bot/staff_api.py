@@ -70,10 +70,12 @@ async def login(request: web.Request) -> web.Response:
     wait = auth.throttle.retry_after(username)
     if wait:
         return json_error(429, "Too many failed attempts. Try again later.", **{"Retry-After": str(wait)})
+    # Counted before the check, so that parallel guesses can't all slip in first.
+    auth.throttle.failed(username)
     if not await auth.check_password(username, password):
-        auth.throttle.failed(username)
-        if await auth.store.staff_member(username):
-            await auth.store.audit(username, "login_failed")
+        # Audited alike for unknown names (as "?"), so timing doesn't tell which exist.
+        known = await auth.store.staff_member(username) is not None
+        await auth.store.audit(username if known else "?", "login_failed")
         await asyncio.sleep(FAILURE_DELAY_SECONDS)
         return json_error(401, "Wrong username or password.")
     auth.throttle.succeeded(username)

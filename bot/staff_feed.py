@@ -1,37 +1,52 @@
 """What the staff consoles watch live: the queue and the handed-off conversations.
 
 Each console's WebSocket is one listener. A connected console also counts as a
-staff member on shift (seen within the last few minutes, so a page reload or a
-gateway restart doesn't make the team look absent).
+staff member on shift (seen within the last STAFF_AWAY_SECONDS, so a page reload
+or a gateway restart doesn't make the team look absent).
 """
 import asyncio
 import time
 from typing import Any, Dict, Set
 
-ON_SHIFT_GRACE_SECONDS = 300
-
-
 class StaffFeed:
-    def __init__(self) -> None:
+    def __init__(self, away_seconds: float = 300) -> None:
+        self.away_seconds = away_seconds
         self._listeners: Set[asyncio.Queue] = set()
         self._last_seen: Dict[str, float] = {}  # staff username -> when a console was last open
         self._connected: Dict[str, int] = {}
+        self._signed_out: Set[str] = set()
+        self._started = time.monotonic()
 
     def listen(self, username: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=512)
         self._listeners.add(queue)
         self._connected[username] = self._connected.get(username, 0) + 1
         self._last_seen[username] = time.monotonic()
+        self._signed_out.discard(username)
         return queue
 
     def stop_listening(self, username: str, queue: asyncio.Queue) -> None:
         self._listeners.discard(queue)
         self._connected[username] = max(0, self._connected.get(username, 1) - 1)
-        self._last_seen[username] = time.monotonic()
+        if username not in self._signed_out:
+            self._last_seen[username] = time.monotonic()
 
     def signed_out(self, username: str) -> None:
-        if not self._connected.get(username):
-            self._last_seen.pop(username, None)
+        """Logged out (or disabled): off shift at once, not after the grace period."""
+        self._signed_out.add(username)
+        self._last_seen.pop(username, None)
+
+    def just_started(self) -> bool:
+        """Consoles reconnect within seconds of a restart: until then, don't take
+        the team for absent."""
+        return time.monotonic() - self._started < self.away_seconds
+
+    def is_on_shift(self, username: str) -> bool:
+        if username in self._signed_out:
+            return False
+        seen = self._last_seen.get(username)
+        return bool(self._connected.get(username)) or self.just_started() or (
+            seen is not None and time.monotonic() - seen < self.away_seconds)
 
     @property
     def watched(self) -> bool:
@@ -41,7 +56,8 @@ class StaffFeed:
         """How many staff members have a console open (or had, moments ago)."""
         now = time.monotonic()
         return sum(1 for name, seen in self._last_seen.items()
-                   if self._connected.get(name) or now - seen < ON_SHIFT_GRACE_SECONDS)
+                   if name not in self._signed_out
+                   and (self._connected.get(name) or now - seen < self.away_seconds))
 
     def publish(self, event: Dict[str, Any]) -> None:
         for queue in list(self._listeners):

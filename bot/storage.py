@@ -280,12 +280,14 @@ class Store:
             row = _one(db, "session_id = :s", {"s": session_id})
             priority = "crisis" if crisis else "normal"
             if row is None:
-                db.execute(text(
+                # Another gateway may queue the same conversation at the same moment.
+                inserted = db.execute(text(
                     "INSERT INTO handoffs (id, session_id, priority, status, bot_active, bot_paused,"
-                    " requested_at) VALUES (:id, :s, :p, 'waiting', :active, :paused, :now)"),
+                    " requested_at) VALUES (:id, :s, :p, 'waiting', :active, :paused, :now)"
+                    " ON CONFLICT (session_id) DO NOTHING"),
                     {"id": new_id, "s": session_id, "p": priority, "active": bot_active,
-                     "paused": not bot_active, "now": time.time()})
-                return {**_one(db, "id = :id", {"id": new_id}), "already": False}
+                     "paused": not bot_active, "now": time.time()}).rowcount
+                return {**_one(db, "session_id = :s", {"s": session_id}), "already": not inserted}
             if row["status"] in OPEN:
                 if crisis and row["priority"] != "crisis":
                     db.execute(text("UPDATE handoffs SET priority = 'crisis' WHERE id = :id"),

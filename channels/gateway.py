@@ -9,10 +9,13 @@ Rasa's HTTP API, handed to all three processes by scripts/run_stack.py).
     POST   /webhooks/gateway/webhook              {"sender": str, "message": str}
            -> [{"text": str, "buttons"?: [{"title", "payload"}], "response"?: str}]
     DELETE /webhooks/gateway/conversations/<id>   -> 204, the tracker is gone
-    POST   /webhooks/gateway/conversations/<id>/handoff   {"state": "paused"|"released"|"closed"}
+    POST   /webhooks/gateway/conversations/<id>/handoff
+           {"state": "paused"|"released"|"closed"|"resumed"}
            -> 200 [messages]: a person from the support team took the conversation
               (the bot is paused), handed it back or closed it (the bot resumes and
-              runs action_after_handoff, which says so and picks up the steps)
+              runs action_after_handoff, which says so and picks up the steps), or
+              nobody from the team is there any more ("resumed": quietly, the
+              gateway tells the person itself)
 
 Nothing here logs message text or conversation ids.
 """
@@ -29,7 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 
-HANDOFF_STATES = ("paused", "released", "closed")
+HANDOFF_STATES = ("paused", "released", "closed", "resumed")
 AFTER_HANDOFF = "action_after_handoff"
 
 
@@ -137,6 +140,10 @@ class GatewayInput(InputChannel):
                 tracker = await agent.processor.fetch_tracker_with_initial_session(sender_id, collector)
                 if state == "paused":
                     tracker.update(ConversationPaused())
+                    await agent.processor.save_tracker(tracker)
+                elif state == "resumed":
+                    tracker.update_with_events(
+                        [ConversationResumed(), ActionExecuted(ACTION_LISTEN_NAME)], agent.domain)
                     await agent.processor.save_tracker(tracker)
                 else:
                     tracker.update_with_events(

@@ -252,3 +252,58 @@ async def test_a_gateway_restart_mid_handoff_loses_nothing(stack, start_gateway,
         again.stop()
         await rob.close()
         await web.close()
+
+
+async def test_while_waiting_the_person_hears_they_are_in_the_queue_and_can_still_delete(
+        stack, staff_on_shift_sqlite):
+    web = Victim(stack["base"])
+    await web.say("hey")
+    before = {c["id"] for c in await staff_on_shift_sqlite.queue()}
+    assert "utter_handoff_queued" in responses(await web.say("i want to talk to a person"))
+    conversation, = {c["id"] for c in await staff_on_shift_sqlite.queue()} - before
+    # the bot is paused: a reminder that they're in the queue (with 999), once
+    waiting = await web.say("are you there")
+    assert responses(waiting) == ["gateway_still_waiting"] and "999" in waiting[0]["text"]
+    assert await web.say("hello??") == []
+    # "delete my chat" still deletes it, from the queue too
+    assert responses(await web.say("please delete my chat and everything")) == ["utter_forget_me"]
+    assert conversation not in [c["id"] for c in await staff_on_shift_sqlite.queue()]
+    async with web.http.get(f"{stack['base']}/api/chat/{web.session}/messages") as response:
+        assert response.status == 404
+    await web.close()
+
+
+async def test_when_the_staff_member_goes_away_the_bot_takes_over_again(start_gateway):
+    """Their console closed for STAFF_AWAY_SECONDS: the person is not left writing
+    into silence. The bot answers again and the conversation waits in the queue."""
+    import asyncio
+
+    gateway = start_gateway(STAFF_AWAY_SECONDS="2")
+    await asyncio.sleep(2.5)  # past the start-up grace
+    name = f"max{secrets.token_hex(3)}"
+    add_staff(gateway["env"], name)
+    max_ = Staff(gateway["base"])
+    assert await max_.login(name) == 200
+    await max_.go_live()
+    web = Victim(gateway["base"])
+    await web.say("hello")
+    status, _, queued = call("POST", f"{gateway['internal']}/internal/handoffs", {"session": web.session},
+                             headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+    assert status == 200 and queued["paused"]  # someone on shift: the bot pauses
+    conversation = (await max_.queue())[0]["id"]
+    assert (await max_.act(conversation, "claim"))[0] == 200
+    assert await web.say("are you still there?") == []  # held: to the staff member
+
+    await max_.socket.close()  # the laptop lid closes
+    await asyncio.sleep(2.5)
+    back = await web.say("hello? anyone?")
+    assert responses(back)[0] == "gateway_team_away" and "999" in back[0]["text"]
+    assert len(back) > 1  # and the bot answers the message itself
+    [entry] = await max_.queue()
+    assert (entry["id"], entry["status"], entry["claimed_by"]) == (conversation, "waiting", None)
+    assert responses(await web.say("should i pay him"))[-1] == "utter_step_dont_pay"
+    # staff can pick it up again when they are back
+    await max_.go_live()
+    assert (await max_.act(conversation, "claim"))[0] == 200
+    await max_.close()
+    await web.close()

@@ -127,10 +127,11 @@ class Store:
         url = engine_url(database_url)
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            # One connection for :memory: (each new one would be a new, empty database).
-            pool = {"poolclass": StaticPool} if url.endswith(":memory:") else {}
+            # One connection, kept open (our lock serialises its use): opening one
+            # per call would cost a millisecond or more each time, and for :memory:
+            # each new one would be a new, empty database.
             self._engine: Engine = create_engine(
-                url, future=True, connect_args={"check_same_thread": False}, **pool)
+                url, future=True, connect_args={"check_same_thread": False}, poolclass=StaticPool)
             event.listen(self._engine, "connect", _sqlite_pragmas)
             # One writer at a time is SQLite's rule anyway; this keeps it in our process.
             self._lock: Any = threading.Lock()

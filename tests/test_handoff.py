@@ -142,7 +142,7 @@ async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, pro
     assert (await sam.act(crisis["id"], "claim"))[0] == 200
     since = len(provider.requests)
     assert (await sam.act(crisis["id"], "messages", "I'm here with you. Are you somewhere safe?"))[0] == 200
-    provider.wait_for(to_chat(chat_id, "somewhere safe"), timeout=2, since=since)
+    provider.wait_for(to_chat(chat_id, "somewhere safe"), timeout=1, since=since)
     since = len(provider.requests)
     telegram_says(stack, chat_id, "yes im at home")
     await sam.next_event(lambda e: e["type"] == "message" and e["conversation"] == crisis["id"]
@@ -198,7 +198,7 @@ async def test_a_whatsapp_person_gets_the_staff_reply_on_whatsapp(stack, provide
     since = len(provider.requests)
     assert (await staff.act(conversation["id"], "messages", "Hello, I'm from the support team."))[0] == 200
     provider.wait_for(lambda r: sent_to_number(number)(r) and "support team" in str(r["json"]),
-                      timeout=2, since=since)
+                      timeout=1, since=since)
     assert number not in str(await staff.queue())
     assert (await staff.act(conversation["id"], "close"))[0] == 200
 

@@ -8,6 +8,9 @@ import asyncio
 import time
 from typing import Any, Dict, Set
 
+BACKLOG = 512  # events held for a console that isn't reading; beyond that they are dropped
+
+
 class StaffFeed:
     def __init__(self, away_seconds: float = 300) -> None:
         self.away_seconds = away_seconds
@@ -18,7 +21,7 @@ class StaffFeed:
         self._started = time.monotonic()
 
     def listen(self, username: str) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue(maxsize=512)
+        queue: asyncio.Queue = asyncio.Queue(maxsize=BACKLOG)
         self._listeners.add(queue)
         self._connected[username] = self._connected.get(username, 0) + 1
         self._last_seen[username] = time.monotonic()
@@ -41,12 +44,17 @@ class StaffFeed:
         the team for absent."""
         return time.monotonic() - self._started < self.away_seconds
 
-    def is_on_shift(self, username: str) -> bool:
+    def _present(self, username: str, now: float) -> bool:
+        """A console open now, or moments ago, and not logged out since."""
         if username in self._signed_out:
             return False
         seen = self._last_seen.get(username)
-        return bool(self._connected.get(username)) or self.just_started() or (
-            seen is not None and time.monotonic() - seen < self.away_seconds)
+        return bool(self._connected.get(username)) or (
+            seen is not None and now - seen < self.away_seconds)
+
+    def is_on_shift(self, username: str) -> bool:
+        return username not in self._signed_out and (
+            self.just_started() or self._present(username, time.monotonic()))
 
     @property
     def watched(self) -> bool:
@@ -55,9 +63,7 @@ class StaffFeed:
     def on_shift(self) -> int:
         """How many staff members have a console open (or had, moments ago)."""
         now = time.monotonic()
-        return sum(1 for name, seen in self._last_seen.items()
-                   if name not in self._signed_out
-                   and (self._connected.get(name) or now - seen < self.away_seconds))
+        return sum(1 for name in self._last_seen if self._present(name, now))
 
     def publish(self, event: Dict[str, Any]) -> None:
         for queue in list(self._listeners):

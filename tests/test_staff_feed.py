@@ -1,7 +1,7 @@
 """Who counts as on shift: a console open now, or moments ago; never after logging out."""
 import time
 
-from bot.staff_feed import StaffFeed
+from bot.staff_feed import BACKLOG, StaffFeed
 
 
 def test_a_console_open_now_or_moments_ago_is_on_shift():
@@ -35,6 +35,9 @@ def test_just_after_a_restart_a_claim_holder_is_not_taken_for_absent():
 def test_events_reach_every_console_and_a_stuck_one_does_not_block_the_rest():
     feed = StaffFeed()
     stuck, live = feed.listen("a"), feed.listen("b")
-    for n in range(600):
-        feed.publish({"type": "queue_changed", "n": n})
-    assert live.qsize() == stuck.qsize() == 512  # full queues drop, never raise
+    received = []
+    for n in range(BACKLOG + 100):
+        feed.publish({"type": "queue_changed", "n": n})  # a full queue drops, never raises
+        received.append(live.get_nowait()["n"])
+    assert received == list(range(BACKLOG + 100))  # the reading console missed nothing
+    assert stuck.qsize() == BACKLOG and stuck.get_nowait()["n"] == 0

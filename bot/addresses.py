@@ -8,22 +8,17 @@ the store alone can read the number; with CHANNEL_ID_KEY unset (a random key per
 start) a restart makes the sealed copy unreadable, and the reply then waits
 until the person writes again.
 """
-import base64
-import hashlib
-import os
 from collections import OrderedDict
 from typing import Optional
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from bot.sealing import Sealer
 from bot.storage import Store
 
 
 class AddressBook:
     def __init__(self, store: Store, channel_id_key: bytes, size: int = 100_000) -> None:
         self._store = store
-        self._cipher = AESGCM(hashlib.sha256(b"reply-address:" + channel_id_key).digest())
+        self._sealer = Sealer(b"reply-address", channel_id_key)
         self._known: "OrderedDict[str, str]" = OrderedDict()
         self._size = size
 
@@ -40,7 +35,7 @@ class AddressBook:
         """Seals the address into the store (a handoff has started)."""
         raw = self._known.get(session_id)
         if raw is not None:
-            await self._store.set_reply_address(session_id, self._seal(session_id, raw))
+            await self._store.set_reply_address(session_id, self._sealer.seal(session_id, raw))
 
     async def drop(self, session_id: str) -> None:
         await self._store.set_reply_address(session_id, None)
@@ -49,20 +44,8 @@ class AddressBook:
         raw = self._known.get(session_id)
         if raw is None:
             sealed = await self._store.reply_address(session_id)
-            raw = self._open(session_id, sealed) if sealed else None
+            # None if sealed under another CHANNEL_ID_KEY.
+            raw = self._sealer.open(session_id, sealed) if sealed else None
             if raw is not None:
                 self.remember(session_id, raw)
         return raw
-
-    def _seal(self, session_id: str, raw: str) -> str:
-        nonce = os.urandom(12)
-        # The session id is bound in: a sealed address copied to another row won't open.
-        sealed = self._cipher.encrypt(nonce, raw.encode(), session_id.encode())
-        return base64.urlsafe_b64encode(nonce + sealed).decode()
-
-    def _open(self, session_id: str, sealed: str) -> Optional[str]:
-        try:
-            data = base64.urlsafe_b64decode(sealed.encode())
-            return self._cipher.decrypt(data[:12], data[12:], session_id.encode()).decode()
-        except (InvalidTag, ValueError):
-            return None  # sealed under another key (CHANNEL_ID_KEY changed)

@@ -142,3 +142,84 @@ async def test_a_reply_address_is_kept_only_sealed(database_url):
     await book.drop(SESSION)
     assert await AddressBook(store, b"the channel id key").get(SESSION) is None
     await store.close()
+
+
+def a_case(reference, session_id, now=None):
+    now = now or time.time()
+    return {"reference": reference, "session_id": session_id, "idempotency_key": f"key-{reference}",
+            "consent": "victim", "sealed": f"sealed-{reference}", "created_at": now,
+            "give_up_at": now + 3600}
+
+
+async def test_one_case_per_conversation_and_held_answers_go_into_it(database_url):
+    store = Store(database_url)
+    await store.create_session(SESSION, "web")
+    await store.hold_answer(SESSION, "blackmailer", "sealed-1")
+    await store.hold_answer(SESSION, "blackmailer", "sealed-2")  # a corrected answer replaces it
+    assert await store.held_answers(SESSION) == {"blackmailer": "sealed-2"}
+    results = await asyncio.gather(*(store.add_case(a_case(f"SX-000{i}-0000", SESSION))
+                                     for i in range(5)))
+    assert sum(added for _, added in results) == 1
+    assert len({case["reference"] for case, _ in results}) == 1
+    assert await store.held_answers(SESSION) == {}  # now only in the case
+    assert (await store.case_counts())["pending"] == 1
+    await store.close()
+
+
+async def test_a_due_case_is_leased_to_one_gateway_at_a_time(database_url):
+    store, other = Store(database_url), Store(database_url)
+    await store.create_session(SESSION, "web")
+    await store.add_case(a_case("SX-AAAA-0001", SESSION))
+    now = time.time()
+    leases = await asyncio.gather(store.lease_due_cases(now, 60), other.lease_due_cases(now, 60))
+    assert sorted(len(leased) for leased in leases) == [0, 1]
+    assert await store.lease_due_cases(now + 30, 60) == []  # still leased
+    await store.case_attempt_failed("SX-AAAA-0001", "HTTP 503", now + 5, give_up=False)
+    assert await store.lease_due_cases(now + 1, 60) == []  # not due yet
+    leased = await store.lease_due_cases(now + 6, 60)
+    assert leased[0]["attempts"] == 1 and leased[0]["sealed"] == "sealed-SX-AAAA-0001"
+    await store.close()
+    await other.close()
+
+
+async def test_delivered_keeps_only_the_reference_and_status(database_url):
+    store = Store(database_url)
+    await store.create_session(SESSION, "web")
+    await store.add_case(a_case("SX-BBBB-0001", SESSION))
+    await store.case_delivered("SX-BBBB-0001")
+    assert await store.lease_due_cases(time.time() + 10, 60) == []
+    [case] = await store.cases()
+    assert case["status"] == "delivered" and case["delivered_at"] and case["last_error"] is None
+
+    def sealed(db):
+        from sqlalchemy import text
+        return db.execute(text("SELECT sealed FROM cases")).scalar()
+    assert await store._run(sealed) is None
+    await store.close()
+
+
+async def test_a_case_outlives_its_conversation_until_case_retention(database_url):
+    store = Store(database_url)
+    await store.create_session(SESSION, "web")
+    await store.create_session(OTHER, "web")
+    old = time.time() - 40 * 86400
+    await store.add_case(a_case("SX-CCCC-0001", SESSION, now=old))  # still pending
+    await store.add_case(a_case("SX-CCCC-0002", OTHER, now=old))
+    await store.case_delivered("SX-CCCC-0002")
+    await store.delete_session(SESSION)  # forget me, or retention
+    assert {c["reference"] for c in await store.cases()} == {"SX-CCCC-0001", "SX-CCCC-0002"}
+    assert await store.delete_cases_older_than(time.time() - 30 * 86400) == 1
+    assert [c["reference"] for c in await store.cases()] == ["SX-CCCC-0001"]  # pending stays
+    await store.close()
+
+
+async def test_only_a_failed_case_can_be_retried(database_url):
+    store = Store(database_url)
+    await store.create_session(SESSION, "web")
+    await store.add_case(a_case("SX-DDDD-0001", SESSION))
+    assert not await store.retry_case("SX-DDDD-0001", time.time() + 60)
+    await store.case_attempt_failed("SX-DDDD-0001", "no answer", time.time(), give_up=True)
+    assert (await store.case_counts())["failed"] == 1
+    assert await store.retry_case("SX-DDDD-0001", time.time() + 60)
+    assert (await store.case_counts()) == {"pending": 1, "delivered": 0, "failed": 0}
+    await store.close()

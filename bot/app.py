@@ -3,7 +3,7 @@ import logging
 
 from aiohttp import web
 
-from bot import api, retention, staff_api, telegram, web_page, websocket, whatsapp
+from bot import api, reports, retention, staff_api, telegram, web_page, websocket, whatsapp
 from bot.addresses import AddressBook
 from bot.config import Settings
 from bot.conversation import Conversations
@@ -46,6 +46,6 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
         await store.close()
 
     app.on_cleanup.append(close)
-    for module in (api, websocket, web_page, telegram, whatsapp, retention, staff_api):
+    for module in (api, websocket, web_page, telegram, whatsapp, reports, retention, staff_api):
         module.setup_routes(app)
     return app

@@ -50,6 +50,20 @@ class Settings:
     # A staff member whose console has been closed this long is off shift: what
     # they held goes back to the bot (and stays in the queue).
     staff_away_seconds: float = 300.0
+    # The reporting channel (bot/reports.py): where cases go, the HMAC key they
+    # are signed with, and how long delivery is retried before staff are alerted.
+    report_webhook_url: str = ""
+    report_webhook_secret: str = field(default="", repr=False)
+    report_retry_first_seconds: float = 10.0
+    report_retry_max_seconds: float = 900.0
+    report_give_up_hours: float = 72.0
+    # How long a case's reference and delivery status are kept (its answers go
+    # as soon as it is delivered).
+    case_retention_days: float = 30.0
+
+    @property
+    def reporting_enabled(self) -> bool:
+        return bool(self.report_webhook_url and self.report_webhook_secret)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -95,6 +109,12 @@ class Settings:
             ("HANDOFF_MINUTES_EACH", "handoff_minutes_each", float),
             ("STAFF_SESSION_HOURS", "staff_session_hours", float),
             ("STAFF_AWAY_SECONDS", "staff_away_seconds", float),
+            ("REPORT_WEBHOOK_URL", "report_webhook_url", str),
+            ("REPORT_WEBHOOK_SECRET", "report_webhook_secret", str),
+            ("REPORT_RETRY_FIRST_SECONDS", "report_retry_first_seconds", float),
+            ("REPORT_RETRY_MAX_SECONDS", "report_retry_max_seconds", float),
+            ("REPORT_GIVE_UP_HOURS", "report_give_up_hours", float),
+            ("CASE_RETENTION_DAYS", "case_retention_days", float),
         ):
             if get(name) is not None:
                 values[key] = kind(get(name))

@@ -32,6 +32,7 @@ from bot.ratelimit import RateLimiter
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.redaction import Redactor
 from bot.replies import domain_reply, reply
+from bot.held_answers import HELD_PAYLOAD, HELD_QUESTIONS, NOT_ANSWERS, PLACEHOLDERS
 from bot.staff_feed import StaffFeed
 from bot.storage import OPEN, Store
 
@@ -63,6 +64,10 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(24)  # 192 random bits
 
 
+async def _drop_answer(session_id: str, field: str, answer: str) -> None:
+    """Without a reporting channel, a held answer is not kept at all."""
+
+
 def held_for_staff(handoff: Optional[Dict[str, Any]]) -> bool:
     """A person holds the conversation, or it waits for one with the bot paused."""
     return bool(handoff) and (handoff["status"] == "claimed"
@@ -91,6 +96,8 @@ class Conversations:
         self._turns: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: Dict[str, Set[asyncio.Queue]] = defaultdict(set)
         self._unerased: Set[str] = set()  # forgotten here, but Rasa did not confirm yet
+        # Keeps an answer out of the conversation, for a case (bot/reports.py sets it).
+        self.keep_answer: Callable[[str, str, str], Awaitable[None]] = _drop_answer
 
     async def close(self) -> None:
         self._redaction_thread.shutdown(wait=False)
@@ -151,8 +158,9 @@ class Conversations:
         if wait:
             raise RateLimited(wait)
         async with self._turns[session_id]:
-            tapped = next((b for b in await self.store.recent_bot_buttons(session_id)
-                           if b.get("payload") == text), None)
+            buttons, last_asked = await self.store.last_bot_turn(session_id)
+            tapped = next((b for b in buttons if b.get("payload") == text), None)
+            handoff = await self.store.handoff_for_session(session_id)
             if tapped:
                 shown, for_assistant, kind = tapped["title"], tapped["payload"], None
             else:
@@ -161,7 +169,13 @@ class Conversations:
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
                 if kind == "no_words" and emoji_meaning(clean):
                     for_assistant, kind = emoji_meaning(clean), None
-            handoff = await self.store.handoff_for_session(session_id)
+                held = HELD_QUESTIONS.get(last_asked)
+                # The blackmailer's username, or how to reach them: for the case only.
+                # ("x_x_99" may not look like words: that is an answer too.)
+                if held and not held_for_staff(handoff) and (
+                        kind is not None or await self._answers_question(for_assistant)):
+                    await self.keep_answer(session_id, held, clean)
+                    shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
             if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
                 self._turns.pop(session_id, None)
@@ -181,6 +195,13 @@ class Conversations:
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
+
+    async def _answers_question(self, redacted: str) -> bool:
+        """Whether a reply to a held question is the answer, not a crisis, "skip",
+        "no", "a person please"... (those go to Rasa as usual). Rasa reads the
+        redacted text only, without touching the conversation."""
+        intent = await self.assistant.intent(redacted)
+        return intent is not None and intent not in NOT_ANSWERS
 
     def _team_gone(self, handoff: Dict[str, Any]) -> bool:
         """The staff member holding it, or the whole team, closed their consoles."""

@@ -105,7 +105,8 @@ class Handoffs:
             raise NOT_FOUND
         return handoff
 
-    async def _held_by(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+    async def held_by(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        """The open handoff, if this staff member holds it (else 409 or 403)."""
         handoff = await self._open(handoff_id)
         if handoff["claimed_by"] is None:
             raise HandoffError(409, "Claim the conversation first.")
@@ -146,7 +147,7 @@ class Handoffs:
         return public(await self._open(handoff_id))
 
     async def reply(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
-        handoff = await self._held_by(handoff_id, staff)
+        handoff = await self.held_by(handoff_id, staff)
         stored = await self.chats.add_staff_message(handoff["session_id"], text)
         if not stored:
             raise NOT_FOUND  # deleted meanwhile (forget me, retention)
@@ -162,7 +163,7 @@ class Handoffs:
 
     async def end(self, handoff_id: str, staff: str, how: str) -> Dict[str, Any]:
         """Back to the bot ("released") or closed: either way the bot resumes."""
-        handoff = await self._held_by(handoff_id, staff)
+        handoff = await self.held_by(handoff_id, staff)
         session_id = handoff["session_id"]
         # In the conversation's turn, so that a message arriving meanwhile can't
         # resume the bot a second time.

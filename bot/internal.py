@@ -5,22 +5,31 @@ request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
     POST /internal/handoffs  {"session", "crisis": bool, "queue_when_closed": bool}
          -> {"status": "queued", "position", "wait_minutes", "paused", "already"}
           | {"status": "unavailable", "reason": "out_of_hours"|"nobody_on_shift", "opens"}
+    POST /internal/cases     {"session", "answers": {...}, "contact_given": bool}
+         -> {"reference", "status": "pending"|"delivered"|"failed", "already": bool}
+            once the case is in the outbox (bot/reports.py); 503 without a reporting channel
 """
 from aiohttp import web
 
 from bot.api import BadInput, check_session, read_json_object
 from bot.errors import errors_as_json, json_error
+from bot.keys import CONVERSATIONS
 from bot.messaging import same_secret
+from bot.reports import REPORTS
 from bot.staff_api import HANDOFFS
 
 
 def create_internal_app(public: web.Application, token: str) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json])
-
-    async def request_handoff(request: web.Request) -> web.Response:
+    @web.middleware
+    async def action_server_only(request: web.Request, handler):
         given = request.headers.get("Authorization", "")
         if not token or not same_secret(given, f"Bearer {token}"):
             return json_error(401, "Unknown caller.")
+        return await handler(request)
+
+    app = web.Application(middlewares=[errors_as_json, action_server_only])
+
+    async def request_handoff(request: web.Request) -> web.Response:
         try:
             data = await read_json_object(request)
             session = check_session(data.get("session"))
@@ -32,5 +41,20 @@ def create_internal_app(public: web.Application, token: str) -> web.Application:
             return json_error(404, "No such conversation.")
         return web.json_response(answer)
 
+    async def submit_case(request: web.Request) -> web.Response:
+        try:
+            data = await read_json_object(request)
+            session = check_session(data.get("session"))
+        except BadInput as problem:
+            return json_error(problem.status, problem.message)
+        if not await public[CONVERSATIONS].exists(session):
+            return json_error(404, "No such conversation.")
+        answer = await public[REPORTS].submit(session, data.get("answers"), consent="victim",
+                                              contact_given=data.get("contact_given") is True)
+        if answer is None:
+            return json_error(503, "No reporting channel is set up (REPORT_WEBHOOK_URL).")
+        return web.json_response(answer)
+
     app.router.add_post("/internal/handoffs", request_handoff)
+    app.router.add_post("/internal/cases", submit_case)
     return app

@@ -60,6 +60,12 @@ REPLIES: Dict[str, str] = {
         "The support worker can see your messages and will reply here.\n"
         f"{EMERGENCY}"
     ),
+    # Staff passed the case on for the person, with their consent ({reference}).
+    "gateway_case_passed_on": (
+        "The support worker has passed your case on, as you agreed. "
+        "Your reference number is {reference}. Screenshot it or write it down.\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "You're sending messages very fast. Take a breath: I'm still here. "
         "Wait a minute, then send your next message.\n"

@@ -1,5 +1,7 @@
 """Deletes conversations with no message for RETENTION_HOURS (default 48), from
-the gateway's store and from Rasa's tracker store, every RETENTION_SWEEP_SECONDS."""
+the gateway's store and from Rasa's tracker store, every RETENTION_SWEEP_SECONDS;
+and the records of cases passed on (reference and delivery status only, by
+then) after CASE_RETENTION_DAYS."""
 import asyncio
 import contextlib
 import logging
@@ -22,8 +24,11 @@ async def sweep(app: web.Application) -> int:
         await chats.forget(session_id)
     await chats.retry_erasures()
     chats.limiter.sweep()
-    if expired:
-        logger.info("Retention: deleted %d conversation(s).", len(expired))
+    cases = await chats.store.delete_cases_older_than(
+        time.time() - app[SETTINGS].case_retention_days * 86400)
+    if expired or cases:
+        logger.info("Retention: deleted %d conversation(s) and %d case record(s).",
+                    len(expired), cases)
     return len(expired)
 
 

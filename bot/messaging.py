@@ -109,23 +109,48 @@ async def take_turn(app: web.Application, channel: str, raw_user_id: str,
 
 async def send_with_retries(app: web.Application, url: str, payload: Dict[str, Any],
                             headers: Optional[Dict[str, str]] = None) -> bool:
-    """POSTs to the provider; retries outages (5xx, 429, no answer) with back-off."""
+    """POSTs JSON to the provider; retries outages (5xx, 429, no answer) with back-off."""
+    return await _post_with_retries(app, url, headers, lambda: {"json": payload}) is not None
+
+
+async def send_file_with_retries(app: web.Application, url: str, fields: Dict[str, str],
+                                 file_field: str, filename: str, content: str,
+                                 headers: Optional[Dict[str, str]] = None) -> Optional[Dict[str, Any]]:
+    """POSTs a text file (multipart) to the provider, with the same retries; the
+    provider's JSON answer, or None if it was not taken."""
+    def form():
+        data = aiohttp.FormData()
+        for name, value in fields.items():
+            data.add_field(name, value)
+        data.add_field(file_field, content.encode(), filename=filename,
+                       content_type="text/plain; charset=utf-8")
+        return {"data": data}
+    return await _post_with_retries(app, url, headers, form)
+
+
+async def _post_with_retries(app: web.Application, url: str, headers: Optional[Dict[str, str]],
+                             body) -> Optional[Dict[str, Any]]:
+    """The provider's JSON answer ({} if none) once it takes the request; None if it doesn't."""
     retries = app[SETTINGS].provider_retries
     for attempt in range(retries + 1):
         try:
-            async with app[HTTP].post(url, json=payload, headers=headers,
-                                      timeout=aiohttp.ClientTimeout(total=10)) as response:
+            async with app[HTTP].post(url, headers=headers, timeout=aiohttp.ClientTimeout(total=10),
+                                      **body()) as response:
                 if response.status < 400:
-                    return True
+                    try:
+                        answer = await response.json(content_type=None)
+                    except ValueError:
+                        answer = None
+                    return answer if isinstance(answer, dict) else {}
                 if response.status != 429 and response.status < 500:
                     logger.warning("The provider refused a reply (HTTP %d).", response.status)
-                    return False
+                    return None
         except (aiohttp.ClientError, asyncio.TimeoutError):
             pass
         if attempt < retries:
             await asyncio.sleep(0.5 * 2 ** attempt)
     logger.warning("The provider could not be reached; a reply was not delivered.")
-    return False
+    return None
 
 
 async def finish(app: web.Application) -> None:

@@ -3,6 +3,7 @@
 Telegram sends the secret we gave it at setWebhook in X-Telegram-Bot-Api-Secret-Token;
 anything without it is refused (401). Replies go out with sendMessage, buttons as
 an inline keyboard; a tapped button comes back as a callback_query with its payload.
+The notes for reporting also go as a text file (sendDocument), for the person to keep.
 Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to switch it on (404 otherwise).
 """
 from typing import Any, Dict, Optional, Tuple
@@ -13,6 +14,7 @@ from bot import messaging
 from bot.api import parse_json
 from bot.errors import json_error
 from bot.keys import CONVERSATIONS, SETTINGS
+from bot.reports import NOTES_FILENAME, NOTES_RESPONSE
 
 RECENT = web.AppKey("telegram_recent", messaging.RecentIds)
 # Telegram's own commands, as the words a person would type.
@@ -58,13 +60,24 @@ def outgoing(chat_id: str, message: Dict[str, Any]) -> Dict[str, Any]:
     return payload
 
 
+async def send(app: web.Application, chat_id: str, message: Dict[str, Any]) -> bool:
+    """One message; the notes for reporting also come as a text file to keep."""
+    sent = await messaging.send_with_retries(app, api_url(app, "sendMessage"),
+                                             outgoing(chat_id, message))
+    if sent and message.get("response") == NOTES_RESPONSE:
+        sent = await messaging.send_file_with_retries(
+            app, api_url(app, "sendDocument"), {"chat_id": chat_id}, "document",
+            NOTES_FILENAME, message["text"]) is not None
+    return sent
+
+
 async def answer(app: web.Application, chat_id: str, text: Optional[str],
                  callback_id: Optional[str]) -> None:
     if callback_id:
         await messaging.send_with_retries(app, api_url(app, "answerCallbackQuery"),
                                           {"callback_query_id": callback_id})
     for message in await messaging.take_turn(app, "telegram", chat_id, text):
-        await messaging.send_with_retries(app, api_url(app, "sendMessage"), outgoing(chat_id, message))
+        await send(app, chat_id, message)
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -92,8 +105,7 @@ async def webhook(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     async def deliver(chat_id: str, message: Dict[str, Any]) -> bool:
         """A message the person didn't just ask for (a support worker's reply)."""
-        return await messaging.send_with_retries(app, api_url(app, "sendMessage"),
-                                                 outgoing(chat_id, message))
+        return await send(app, chat_id, message)
 
     if app[SETTINGS].telegram_enabled:
         app[CONVERSATIONS].deliverers["telegram"] = deliver

@@ -4,6 +4,7 @@ GET answers Meta's verification challenge when hub.verify_token matches ours.
 POST must carry X-Hub-Signature-256, the HMAC-SHA256 of the raw body under the
 app secret; anything else is refused (401 missing, 403 wrong). Replies go to the
 messages endpoint: interactive reply buttons (up to 3), a list (up to 10), or text.
+The notes for reporting also go as a document (uploaded to /media first), to keep.
 Set the four WHATSAPP_* settings to switch it on (404 otherwise).
 """
 import hashlib
@@ -16,6 +17,7 @@ from bot import messaging
 from bot.api import parse_json
 from bot.errors import json_error
 from bot.keys import CONVERSATIONS, SETTINGS
+from bot.reports import NOTES_FILENAME, NOTES_RESPONSE
 
 RECENT = web.AppKey("whatsapp_recent", messaging.RecentIds)
 
@@ -65,11 +67,20 @@ def outgoing(to: str, message: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 async def send(app: web.Application, number: str, message: Dict[str, Any]) -> bool:
     settings = app[SETTINGS]
-    url = f"{settings.whatsapp_api_base}/{settings.whatsapp_phone_number_id}/messages"
+    base = f"{settings.whatsapp_api_base}/{settings.whatsapp_phone_number_id}"
     headers = {"Authorization": f"Bearer {settings.whatsapp_token}"}
     sent = True
     for payload in outgoing(number, message):
-        sent = await messaging.send_with_retries(app, url, payload, headers) and sent
+        sent = await messaging.send_with_retries(app, f"{base}/messages", payload, headers) and sent
+    if sent and message.get("response") == NOTES_RESPONSE:
+        # A document is sent by reference: upload it first, then send its media id.
+        uploaded = await messaging.send_file_with_retries(
+            app, f"{base}/media", {"messaging_product": "whatsapp", "type": "text/plain"},
+            "file", NOTES_FILENAME, message["text"], headers)
+        media = (uploaded or {}).get("id")
+        sent = bool(media) and await messaging.send_with_retries(app, f"{base}/messages", {
+            "messaging_product": "whatsapp", "recipient_type": "individual", "to": number,
+            "type": "document", "document": {"id": str(media), "filename": NOTES_FILENAME}}, headers)
     return sent
 
 

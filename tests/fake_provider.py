@@ -40,13 +40,22 @@ class FakeProvider:
         self._loop.run_forever()
 
     async def _handle(self, request: web.Request) -> web.Response:
-        record = {"path": request.path, "headers": dict(request.headers),
-                  "json": await request.json(), "failed": self.fail_next > 0}
+        record = {"path": request.path, "headers": dict(request.headers), "json": {}, "files": {},
+                  "failed": self.fail_next > 0}
+        if request.content_type == "multipart/form-data":  # a document upload
+            for name, value in (await request.post()).items():
+                if hasattr(value, "file"):
+                    record["files"][name] = (value.filename, value.file.read().decode())
+                else:
+                    record["json"][name] = value
+        else:
+            record["json"] = await request.json()
         self.requests.append(record)
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.json_response({"ok": False, "description": "outage"}, status=502)
-        return web.json_response({"ok": True, "result": {}})
+        # WhatsApp's /media answers with the uploaded file's id.
+        return web.json_response({"ok": True, "result": {}, "id": f"media-{len(self.requests)}"})
 
     async def _page(self, request: web.Request) -> web.Response:
         title = request.path.strip("/").capitalize() or "Home"

@@ -179,6 +179,24 @@
     if (group.childElementCount) ui.log.append(group);
   }
 
+  // The notes for reporting (summary and evidence checklist) as a text file,
+  // made here from the message itself: nothing more is fetched or kept.
+  const NOTES_RESPONSE = "utter_report_notes";
+
+  function notesLink(text) {
+    const link = document.createElement("a");
+    link.className = "save-notes";
+    link.download = "report-notes.txt";
+    link.textContent = "Save these notes as a text file";
+    link.addEventListener("click", () => {
+      const file = new Blob([text.replace(/\n/g, "\r\n") + "\r\n"], { type: "text/plain;charset=utf-8" });
+      link.href = URL.createObjectURL(file);
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+    });
+    link.href = "#";
+    return link;
+  }
+
   function renderMessage(from, text, seq, buttons, response) {
     const kind = SPEAKERS[from] ? from : "bot";
     const item = document.createElement("div");
@@ -193,6 +211,7 @@
     body.className = "text";
     appendText(body, String(text == null ? "" : text), kind !== "user");
     item.append(speaker, body);
+    if (kind === "bot" && response === NOTES_RESPONSE) item.append(notesLink(String(text)));
 
     removeQuickReplies(); // only the latest bot message keeps its buttons
     ui.log.append(item);

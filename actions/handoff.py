@@ -19,42 +19,31 @@ queue the conversation, and tells the person honestly what happens next:
 up with the next step not yet given) or close it; the gateway's Rasa channel
 resumes the conversation and runs it.
 """
-import asyncio
 import logging
-import os
 from typing import Any, Dict, List, Optional, Text
 
-import aiohttp
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.gateway import post_to_gateway
 
 logger = logging.getLogger(__name__)
 
 CRISIS_INTENT = "crisis"
 
 
-def gateway_url() -> Text:
-    return os.environ.get("GATEWAY_INTERNAL_URL", "http://127.0.0.1:8081").rstrip("/")
-
-
-async def ask_gateway(session: Text, crisis: bool, queue_when_closed: bool) -> Optional[Dict[Text, Any]]:
+async def ask_gateway(session: Text, crisis: bool, queue_when_closed: bool) -> Optional[Dict[str, Any]]:
     """The gateway's answer to a handoff request, or None if it can't be reached."""
-    token = os.environ.get("GATEWAY_INTERNAL_TOKEN", "")
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-            async with http.post(
-                f"{gateway_url()}/internal/handoffs",
-                json={"session": session, "crisis": crisis, "queue_when_closed": queue_when_closed},
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response:
-                if response.status != 200:
-                    logger.warning("The gateway refused a handoff (HTTP %d).", response.status)
-                    return None
-                return await response.json()
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as error:
-        logger.warning("The gateway could not be reached for a handoff (%s).", type(error).__name__)
+    answered = await post_to_gateway("/internal/handoffs", {
+        "session": session, "crisis": crisis, "queue_when_closed": queue_when_closed})
+    if answered is None:
         return None
+    status, answer = answered
+    if status != 200:
+        logger.warning("The gateway refused a handoff (HTTP %d).", status)
+        return None
+    return answer
 
 
 def place_in_queue(position: int) -> Text:

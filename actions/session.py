@@ -1,15 +1,15 @@
-"""Starts each conversation with the configured police route in its slots."""
+"""Starts each conversation with the configured police route and reporting channel in its slots."""
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import police_route_overrides
+from actions.settings import police_route_overrides, reporting_slots
 
 
 class ActionSessionStart(Action):
-    """Rasa's own session start, plus the police route from .env (step 4's words)."""
+    """Rasa's own session start, plus the police route and the reporting channel from .env (step 4's words)."""
 
     def name(self) -> Text:
         return "action_session_start"
@@ -20,5 +20,6 @@ class ActionSessionStart(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[EventType]:
-        overrides = [SlotSet(slot, value) for slot, value in police_route_overrides().items()]
+        settings = {**police_route_overrides(), **reporting_slots()}
+        overrides = [SlotSet(slot, value) for slot, value in settings.items()]
         return [SessionStarted(), *overrides, ActionExecuted("action_listen")]

@@ -23,3 +23,17 @@ def police_route_overrides() -> Dict[Text, Text]:
         for slot, variable in POLICE_ROUTE_VARIABLES.items()
         if os.environ.get(variable, "").strip()
     }
+
+
+def reporting_slots() -> Dict[Text, object]:
+    """can_pass_on when the gateway has a reporting channel (REPORT_WEBHOOK_URL and
+    REPORT_WEBHOOK_SECRET), and who cases go to, in words (REPORT_RECEIVER_NAME).
+    Unset: the domain's initial values (no passing on; "our support team")."""
+    slots: Dict[Text, object] = {}
+    if os.environ.get("REPORT_WEBHOOK_URL", "").strip() and \
+            os.environ.get("REPORT_WEBHOOK_SECRET", "").strip():
+        slots["can_pass_on"] = True
+    receiver = os.environ.get("REPORT_RECEIVER_NAME", "").strip()
+    if receiver:
+        slots["report_receiver"] = receiver
+    return slots

@@ -102,6 +102,8 @@ WHATSAPP_SECRET = "whatsapp-app-secret-" + str(os.getpid())
 WHATSAPP_VERIFY = "whatsapp-verify-" + str(os.getpid())
 INTERNAL_TOKEN = "internal-token-" + str(os.getpid())
 CHANNEL_ID_KEY = "channel-id-key-" + str(os.getpid())
+REPORT_SECRET = "report-secret-" + str(os.getpid())
+REPORT_RECEIVER = "the Test Valley support team"
 POLICE = {
     "POLICE_FORCE_NAME": "Test Valley Police",
     "POLICE_NON_EMERGENCY_NUMBER": "101",
@@ -116,7 +118,17 @@ def provider():
     return FakeProvider()
 
 
-def start_stack(provider, data, database_url=None):
+@pytest.fixture(scope="session")
+def receiver():
+    """The reporting channel's receiver, faked on loopback (tests/fake_receiver.py)."""
+    from tests.fake_receiver import FakeReceiver
+
+    started = FakeReceiver(REPORT_SECRET)
+    yield started
+    started.stop()
+
+
+def start_stack(provider, data, database_url=None, receiver=None):
     """`make run` with fake providers; the gateway's store on SQLite unless given."""
     from tests.stack import Process, free_port
 
@@ -139,6 +151,12 @@ def start_stack(provider, data, database_url=None):
         "WHATSAPP_API_BASE": provider.url,
         # The fake provider serves a neutral page: the test machine reaches no real site.
         "QUICK_EXIT_URL": f"{provider.url}/weather",
+        # Cases passed on go to the fake receiver; retries come fast in tests.
+        "REPORT_WEBHOOK_URL": receiver.url if receiver else "",
+        "REPORT_WEBHOOK_SECRET": REPORT_SECRET if receiver else "",
+        "REPORT_RECEIVER_NAME": REPORT_RECEIVER,
+        "REPORT_RETRY_FIRST_SECONDS": "0.3",
+        "REPORT_RETRY_MAX_SECONDS": "1",
     }
     base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
     process = Process.ready(["make", "run"], env, f"{base}/api/health", timeout=400)
@@ -148,16 +166,17 @@ def start_stack(provider, data, database_url=None):
 
 
 @pytest.fixture(scope="session")
-def stack(provider, tmp_path_factory):
-    started = start_stack(provider, tmp_path_factory.mktemp("gateway-data"))
+def stack(provider, receiver, tmp_path_factory):
+    started = start_stack(provider, tmp_path_factory.mktemp("gateway-data"), receiver=receiver)
     yield started
     started["process"].stop()
 
 
 @pytest.fixture(scope="session")
-def postgres_stack(provider, tmp_path_factory, postgres_schema):
+def postgres_stack(provider, receiver, tmp_path_factory, postgres_schema):
     """The whole system again, with the gateway's store on the real PostgreSQL."""
-    started = start_stack(provider, tmp_path_factory.mktemp("pg-gateway-data"), postgres_schema())
+    started = start_stack(provider, tmp_path_factory.mktemp("pg-gateway-data"), postgres_schema(),
+                          receiver=receiver)
     yield started
     started["process"].stop()
 

@@ -253,3 +253,61 @@ def test_signed_but_malformed_whatsapp_posts_get_a_clear_error(stack, raw):
                            headers={"X-Hub-Signature-256": signed(raw)})
     assert status in (200, 400) and isinstance(body, dict)
     assert status == 200 or body["error"]
+
+
+# --- the notes for reporting, as a file to keep ----------------------------------
+def telegram_tap(chat_id, payload):
+    return {"update_id": next(IDS), "callback_query": {
+        "id": f"cb-{next(IDS)}", "data": payload, "from": {"id": chat_id},
+        "message": {"message_id": 5, "chat": {"id": chat_id, "type": "private"}}}}
+
+
+def whatsapp_tap(number, payload):
+    return whatsapp_message(number, {"type": "interactive", "interactive": {
+        "type": "button_reply", "button_reply": {"id": payload, "title": "x"}}})
+
+
+def to_the_notes(stack, provider, send, sent_to, text, tap):
+    """Step 4, "help me get ready", every question skipped, the summary confirmed."""
+    def then(update, needle):
+        before = len(provider.requests)
+        assert send(stack, update)[0] == 200
+        provider.wait_for(lambda r: sent_to(r) and needle in json.dumps(r["json"]), since=before)
+
+    then(text("someone is threatening to send my pics to my family"), "")
+    then(text("how do i report him"), "/report_get_ready")
+    then(tap("/report_get_ready"), "Which app")
+    for question in ("When did it start", "What did they ask", "paid them", "shared the pictures",
+                     "screenshots", "username"):
+        then(tap("/skip"), question)
+    then(tap("/skip"), "what you told me")
+    before = len(provider.requests)
+    assert send(stack, tap("/affirm"))[0] == 200
+    return before
+
+
+def test_telegram_gets_the_notes_for_reporting_as_a_document(stack, provider):
+    chat_id = 730_009_876
+    before = to_the_notes(stack, provider, telegram, sent_to_chat(provider, chat_id),
+                          lambda text: telegram_text(chat_id, text),
+                          lambda payload: telegram_tap(chat_id, payload))
+    document = provider.wait_for(lambda r: r["path"].endswith("/sendDocument"), since=before)[0]
+    assert document["json"]["chat_id"] == str(chat_id)
+    filename, content = document["files"]["document"]
+    assert filename == "report-notes.txt"
+    assert "Your notes for reporting" in content and "Evidence to keep" in content
+
+
+def test_whatsapp_gets_the_notes_for_reporting_as_a_document(stack, provider):
+    number = "447700900987"
+    before = to_the_notes(stack, provider, whatsapp, sent_to_number(number),
+                          lambda text: whatsapp_text(number, text),
+                          lambda payload: whatsapp_tap(number, payload))
+    upload = provider.wait_for(lambda r: r["path"] == "/1098765/media", since=before)[0]
+    assert upload["json"] == {"messaging_product": "whatsapp", "type": "text/plain"}
+    filename, content = upload["files"]["file"]
+    assert filename == "report-notes.txt" and "Evidence to keep" in content
+    document = provider.wait_for(lambda r: sent_to_number(number)(r)
+                                 and r["json"].get("type") == "document", since=before)[0]
+    assert document["json"]["document"]["filename"] == "report-notes.txt"
+    assert document["json"]["document"]["id"].startswith("media-")

@@ -64,9 +64,9 @@ def test_images_shared_routes_by_age_and_warns_about_recovery_scams(domain):
 
 
 def test_step_four_uses_the_configured_police_route_and_999(domain):
-    (text,) = texts(domain, "utter_step_report")
-    for placeholder in ("{police_phone}", "{police_force}", "{police_report_url}", "999"):
-        assert placeholder in text
+    for text in texts(domain, "utter_step_report"):
+        for placeholder in ("{police_phone}", "{police_force}", "{police_report_url}", "999"):
+            assert placeholder in text
     slots = domain["slots"]
     assert slots["police_force"]["initial_value"] == "Northamptonshire Police"
     assert slots["police_phone"]["initial_value"] == "101"
@@ -95,3 +95,47 @@ def test_the_privacy_answer_states_the_default_retention(domain):
     for text in texts(domain, "utter_privacy"):
         assert f"deleted {days:g} days after your last message" in text
         assert "delete my chat" in text
+
+
+def test_step_four_offers_the_three_ways_to_report(domain):
+    with_channel, without = domain["responses"]["utter_step_report"]
+    assert with_channel["condition"] == [{"type": "slot", "name": "can_pass_on", "value": True}]
+    payloads = [b["payload"] for b in with_channel["buttons"]]
+    assert payloads[:3] == ["/report_police", "/report_get_ready", "/report_pass_on"]
+    assert "/report_pass_on" not in [b["payload"] for b in without["buttons"]]
+
+
+def test_every_report_question_can_be_skipped(domain):
+    questions = [name for name in domain["responses"] if name.startswith("utter_ask_report_")]
+    form_slots = {slot for form in domain["forms"].values() for slot in form["required_slots"]}
+    assert {q.replace("utter_ask_", "") for q in questions} == form_slots
+    for name in questions:
+        if name in ("utter_ask_report_consent", "utter_ask_report_contact_wanted"):
+            continue  # yes or no: "no" is the way out
+        payloads = [b["payload"] for v in domain["responses"][name] for b in v["buttons"]]
+        assert "/skip" in payloads, name
+
+
+def test_reporting_button_titles_fit_whatsapp(domain):
+    """WhatsApp reply buttons show 20 characters (with the police number filled in)."""
+    for name, variations in domain["responses"].items():
+        if "report" not in name:
+            continue
+        for variation in variations:
+            for button in variation.get("buttons", []):
+                assert len(button["title"].replace("{police_phone}", "101")) <= 20, (name, button)
+
+
+def test_consent_says_what_is_sent_to_whom_and_that_no_is_fine(domain):
+    (text,) = texts(domain, "utter_ask_report_consent")
+    for words in ("{report_receiver}", "your answers", "names and numbers taken out",
+                  "username or link", "reference number", "won't get your name",
+                  "If you say no, nothing is sent", "still help you"):
+        assert words in text
+
+
+def test_reporting_words_keep_the_emergency_number_in_view(domain):
+    for name in ("utter_report_police", "utter_report_notes", "utter_report_sent",
+                 "utter_report_send_failed", "utter_report_already_sent"):
+        for text in texts(domain, name):
+            assert "999" in text, name

@@ -171,3 +171,41 @@ def test_the_page_loads_nothing_from_anywhere_else(stack, page):
     assert sockets == [stack["base"].replace("http", "ws", 1) + "/ws"]
     assert all(url.startswith(stack["base"]) for url in requested if url not in sockets), requested
     assert page.context.cookies() == []
+
+
+def tap(page, title):
+    """Taps the quick reply with this title and waits for the bot's answer."""
+    before = bot_messages(page).count()
+    page.locator(".quick-replies .quick-reply", has_text=title).first.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
+        timeout=30_000)
+
+
+def test_getting_ready_to_report_ends_with_notes_to_download(stack, page):
+    page.goto(stack["base"] + "/")
+    send(page, "a girl on snap says she'll post my nudes unless i pay her")
+    send(page, "how do i report it to the police")
+    tap(page, "Help me get ready")
+    assert page.locator("[data-response='utter_ask_report_platform']").count() == 1
+    send(page, "snapchat")
+    send(page, "2 days ago")
+    tap(page, "Money")
+    tap(page, "No")  # not paid: no payment question
+    tap(page, "Skip")
+    tap(page, "Yes")
+    tap(page, "Skip")
+    assert "Snapchat" in page.locator("[data-response='utter_report_summary']").inner_text()
+    tap(page, "Yes, that's right")
+    notes = page.locator("[data-response='utter_report_notes']")
+    save = notes.locator("a.save-notes")
+    assert save.is_visible()
+    page.screenshot(path=ARTIFACTS / "report-notes.png", full_page=True)
+    assert serious_accessibility_problems(page) == []
+    with page.expect_download() as download:
+        save.click()
+    assert download.value.suggested_filename == "report-notes.txt"
+    saved = open(download.value.path(), encoding="utf-8").read()
+    assert "Your notes for reporting" in saved and "App or website: Snapchat" in saved
+    assert "Evidence to keep" in saved and "When it started: 2 days ago" in saved
+    assert "Paid or sent anything: No" in saved and "How much" not in saved

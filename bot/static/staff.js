@@ -14,6 +14,8 @@
   const SPEAKERS = { user: "Person", bot: "Assistant", staff: "Support worker" };
   const CHANNELS = { web: "Web chat", telegram: "Telegram", whatsapp: "WhatsApp" };
   const ENDED_TEXT = "This conversation is no longer in the queue.";
+  const CASE_STATUSES = { pending: "Pending", delivered: "Delivered", failed: "Failed" };
+  const MAX_DELIVERED_SHOWN = 50; // failed and pending cases are always listed
 
   const byId = (id) => document.getElementById(id);
   const ui = {
@@ -30,6 +32,11 @@
     replyForm: byId("reply-form"), replyText: byId("reply-text"), replySend: byId("reply-send"),
     replyCount: byId("reply-count"),
     notes: byId("notes"), noteForm: byId("note-form"), noteText: byId("note-text"), noteAdd: byId("note-add"),
+    caseAlert: byId("case-alert"), cases: byId("cases"), casesHeading: byId("cases-heading"),
+    casesSummary: byId("cases-summary"), casesList: byId("cases-list"),
+    passOn: byId("pass-on"), passOnForm: byId("pass-on-form"), passOnError: byId("pass-on-error"),
+    passOnResult: byId("pass-on-result"), passOnSubmit: byId("pass-on-submit"),
+    consent: byId("case-consent"), blackmailer: byId("case-blackmailer"), contact: byId("case-contact"),
   };
 
   // Some browsers throw on features they block (storage, audio, notifications): carry on without them.
@@ -54,6 +61,14 @@
   let shownNotes = new Set();
   let sending = false;
   let audio = null;
+  let casesEnabled = null; // null until the first answer: is a reporting channel set up here?
+  let casesLoading = false;
+  let casesAgain = false; // a change arrived while loading: load once more afterwards
+  let casesToken = 0; // so a load from before logging out is dropped
+  let caseAlertText = "";
+  let caseAlertCount = 0;
+  let passOnFor = null; // the conversation the pass-on form's contents belong to
+  let passing = false;
 
   // --- Status and errors --------------------------------------------------------
 
@@ -235,15 +250,15 @@
     }
   }
 
-  function notify(text, id) {
+  function notify(text, onClick, tag) {
     if (!canNotify() || Notification.permission !== "granted") return;
     // Nothing about the person: a notification can show on a shared or locked screen.
-    const note = attempt(() => new Notification(text, { body: "Open the staff console to see it.", tag: "staff-queue" }), null);
+    const note = attempt(() => new Notification(text, { body: "Open the staff console to see it.", tag: tag || "staff-queue" }), null);
     if (!note) return;
     note.addEventListener("click", () => {
       window.focus();
       note.close();
-      if (me) openConversation(id, true);
+      if (me) onClick();
     });
   }
 
@@ -252,7 +267,8 @@
     const text = crisis ? "New crisis conversation" : "New conversation in the queue";
     setStatus(text);
     beep(Boolean(crisis));
-    notify(text, (crisis || fresh[0]).id);
+    const id = (crisis || fresh[0]).id;
+    notify(text, () => openConversation(id, true));
   }
 
   // --- The queue ----------------------------------------------------------------
@@ -379,6 +395,11 @@
     ui.replySend.disabled = !mine;
     ui.noteText.disabled = current.ended;
     ui.noteAdd.disabled = current.ended;
+    if (passOnFor !== current.id) resetPassOn(current.id);
+    // Only for the person this staff member is talking with, and only where cases can go.
+    const passOnFocused = ui.passOn.contains(document.activeElement);
+    ui.passOn.hidden = !mine || casesEnabled === false;
+    if (passOnFocused && ui.passOn.hidden) ui.heading.focus();
 
     // A button that just disappeared would drop focus to the page: keep it nearby.
     if (focusedAction && focusedAction.hidden) (mine ? ui.replyText : ui.heading).focus();
@@ -464,6 +485,80 @@
     text.textContent = note.text;
     item.append(meta, text);
     ui.notes.append(item);
+  }
+
+  // --- Passing a case on for the person ------------------------------------------
+
+  // Empty, closed and ready for this conversation: a draft never follows staff to someone else.
+  function resetPassOn(id) {
+    passOnFor = id;
+    ui.passOnForm.reset();
+    ui.passOn.open = false;
+    ui.consent.removeAttribute("aria-invalid");
+    ui.passOnError.textContent = "";
+    ui.passOnResult.textContent = "";
+  }
+
+  function passOnProblem(text, field) {
+    ui.passOnResult.textContent = "";
+    ui.passOnError.textContent = text;
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+    }
+  }
+
+  function passOnDetails() {
+    const answers = {};
+    ui.passOnForm.querySelectorAll("input[data-answer]").forEach((input) => {
+      const value = input.value.trim();
+      if (value) answers[input.dataset.answer] = value;
+    });
+    const body = { consent: true, answers };
+    const blackmailer = ui.blackmailer.value.trim();
+    const contact = ui.contact.value.trim();
+    if (blackmailer) body.blackmailer = blackmailer;
+    if (contact) body.contact = contact;
+    return body;
+  }
+
+  async function passOn() {
+    if (!heldByMe() || passing) return;
+    // Checked here as well as by the server: nothing goes without the person's yes.
+    if (!ui.consent.checked) {
+      passOnProblem("Pass a case on only once the person has agreed in this chat. Then tick the box.", ui.consent);
+      return;
+    }
+    const id = current.id;
+    ui.consent.removeAttribute("aria-invalid");
+    ui.passOnError.textContent = "";
+    ui.passOnResult.textContent = "";
+    passing = true;
+    ui.passOnSubmit.setAttribute("aria-disabled", "true"); // not disabled: that would lose keyboard focus
+    try {
+      const data = await api("POST", `${conversationPath(id)}/report`, passOnDetails());
+      if (passOnFor === id) {
+        const reference = String(data.reference || "");
+        ui.passOnForm.reset();
+        ui.passOnResult.textContent = data.already
+          ? `Their case was already passed on. Its reference is ${reference}.`
+          : `Case passed on. Its reference is ${reference}. The person has been sent it in the chat.`;
+      }
+      loadCases();
+    } catch (err) {
+      if (err.status === 401) return;
+      if ([403, 404, 409, 503].includes(err.status)) {
+        // These take the form away (not theirs now, or no reporting channel): say it on the page's alert line.
+        report(err);
+        if (err.status === 503) loadCases();
+        else reloadCurrent();
+      } else if (passOnFor === id) {
+        passOnProblem(err.message);
+      }
+    } finally {
+      passing = false;
+      ui.passOnSubmit.removeAttribute("aria-disabled");
+    }
   }
 
   function clearConversation() {
@@ -640,6 +735,177 @@
     ui.replyCount.textContent = length >= COUNT_FROM ? `${plural(MAX_LENGTH - length, "character")} left` : "";
   }
 
+  // --- Cases passed on ----------------------------------------------------------------
+
+  function dayAndTime(iso) {
+    const at = new Date(iso);
+    if (!iso || Number.isNaN(at.getTime())) return "";
+    return at.toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function caseTime(iso) {
+    const time = document.createElement("time");
+    time.dateTime = iso;
+    time.textContent = dayAndTime(iso);
+    return time;
+  }
+
+  function count(counts, status) {
+    const n = Number(counts && counts[status]);
+    return Number.isInteger(n) && n > 0 ? n : 0;
+  }
+
+  // Said in words, so it is heard on any screen; stays put while nothing changes,
+  // so that every delivery attempt elsewhere isn't read out again.
+  function showCaseAlert(failed) {
+    const text = failed > 0
+      ? `${failed === 1 ? "1 case" : `${failed} cases`} could not be passed on. `
+        + `Check the receiver, then retry ${failed === 1 ? "it" : "them"}.`
+      : "";
+    caseAlertCount = failed;
+    if (text === caseAlertText) return;
+    caseAlertText = text;
+    ui.caseAlert.textContent = "";
+    if (!text) return;
+    const words = document.createElement("p");
+    words.textContent = text;
+    const link = document.createElement("a");
+    link.href = "#cases-heading";
+    link.textContent = "Go to the cases";
+    ui.caseAlert.append(words, link);
+  }
+
+  function caseItem(item) {
+    const status = CASE_STATUSES[item.status] ? item.status : "pending";
+    const li = document.createElement("li");
+    li.className = `case ${status}`;
+    const top = document.createElement("p");
+    top.className = "case-top";
+    top.append(span("reference", String(item.reference)), pause(), span("case-status", CASE_STATUSES[status]));
+    const details = document.createElement("p");
+    details.className = "case-details";
+    details.append("Passed on ", caseTime(item.created),
+      item.consent === "staff" ? " by staff, with the person's consent" : " by the person");
+    const attempts = Number.isInteger(item.attempts) ? item.attempts : 0;
+    details.append(`. ${plural(attempts, "attempt")}`);
+    if (status === "delivered" && item.delivered) details.append(". Delivered ", caseTime(item.delivered));
+    if (status === "pending" && item.gives_up) details.append(". Keeps trying until ", caseTime(item.gives_up));
+    details.append(".");
+    li.append(top, details);
+    if (status !== "delivered" && item.last_error) {
+      const error = document.createElement("p");
+      error.className = "case-error";
+      error.textContent = `Last error: ${item.last_error}`;
+      li.append(error);
+    }
+    if (status === "failed") {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "retry";
+      button.dataset.reference = String(item.reference);
+      button.append("Retry", span("visually-hidden", ` ${item.reference}`));
+      button.addEventListener("click", () => retryCase(button));
+      li.append(button);
+    }
+    return li;
+  }
+
+  function renderCases(data) {
+    casesEnabled = data.enabled === true;
+    const focused = ui.casesList.contains(document.activeElement) ? document.activeElement.dataset.reference : null;
+    ui.casesList.textContent = "";
+    if (!casesEnabled) {
+      ui.casesSummary.textContent = "No reporting channel is set up here.";
+      ui.casesList.hidden = true;
+      showCaseAlert(0);
+    } else {
+      const counts = data.counts || {};
+      ui.casesSummary.textContent =
+        `${count(counts, "pending")} pending, ${count(counts, "delivered")} delivered, ${count(counts, "failed")} failed`;
+      const cases = (Array.isArray(data.cases) ? data.cases : [])
+        .filter((c) => c && typeof c === "object" && typeof c.reference === "string");
+      let delivered = 0;
+      cases.forEach((c) => {
+        if (c.status === "delivered" && (delivered += 1) > MAX_DELIVERED_SHOWN) return;
+        ui.casesList.append(caseItem(c));
+      });
+      if (delivered > MAX_DELIVERED_SHOWN) {
+        const more = document.createElement("li");
+        more.className = "muted small";
+        more.textContent = `Only the newest ${MAX_DELIVERED_SHOWN} delivered cases are shown.`;
+        ui.casesList.append(more);
+      }
+      ui.casesList.hidden = false;
+      showCaseAlert(count(counts, "failed"));
+    }
+    if (current) updateControls(); // the pass-on form needs a reporting channel
+    // A retried case loses its button: keep keyboard focus in the panel.
+    if (focused) {
+      const same = ui.casesList.querySelector(`button[data-reference="${CSS.escape(focused)}"]`);
+      (same || ui.casesHeading).focus();
+    }
+  }
+
+  // Changes come in bursts (every delivery attempt): one load at a time, and one more after.
+  async function loadCases() {
+    if (!me) return;
+    if (casesLoading) {
+      casesAgain = true;
+      return;
+    }
+    casesLoading = true;
+    const token = casesToken;
+    try {
+      const data = await api("GET", "cases");
+      if (me && token === casesToken) renderCases(data);
+    } catch (err) {
+      if (err.status !== 401 && token === casesToken && casesEnabled === null) {
+        ui.casesSummary.textContent = "The cases couldn't be loaded. Reload the page to try again.";
+      }
+    } finally {
+      casesLoading = false;
+      if (casesAgain && token === casesToken) {
+        casesAgain = false;
+        loadCases();
+      }
+    }
+  }
+
+  async function retryCase(button) {
+    const reference = button.dataset.reference;
+    if (button.getAttribute("aria-disabled") === "true") return;
+    clearError();
+    button.setAttribute("aria-disabled", "true");
+    try {
+      await api("POST", `cases/${encodeURIComponent(reference)}/retry`);
+      setStatus(`Trying case ${reference} again.`);
+    } catch (err) {
+      report(err);
+    } finally {
+      button.removeAttribute("aria-disabled");
+      loadCases();
+    }
+  }
+
+  function onCaseFailed() {
+    // At least one: the fresh counts follow with the reload.
+    showCaseAlert(Math.max(1, caseAlertCount));
+    beep(true);
+    notify("A case could not be passed on", () => ui.casesHeading.focus(), "staff-cases");
+    loadCases();
+  }
+
+  function clearCases() {
+    casesToken += 1;
+    casesEnabled = null;
+    casesAgain = false;
+    caseAlertText = "";
+    caseAlertCount = 0;
+    ui.caseAlert.textContent = "";
+    ui.casesSummary.textContent = "";
+    ui.casesList.textContent = "";
+  }
+
   // --- Live feed ------------------------------------------------------------------
 
   function onFrame(data) {
@@ -652,6 +918,10 @@
       if (current && frame.conversation === current.id) addMessage(frame.message);
     } else if (frame.type === "note") {
       if (current && frame.conversation === current.id) addNote(frame.note);
+    } else if (frame.type === "cases_changed") {
+      loadCases();
+    } else if (frame.type === "case_failed") {
+      onCaseFailed();
     } else if (frame.type === "undelivered") {
       setStatus("A reply couldn't be delivered to the person's messaging app. They may not have seen it.");
     }
@@ -681,6 +951,7 @@
         socketWasDown = false;
         setStatus("Live updates are back.");
         reloadCurrent(); // catch up on anything said while the feed was down
+        loadCases();
       }
     });
     ws.addEventListener("message", (event) => { if (socket === ws) onFrame(event.data); });
@@ -717,6 +988,7 @@
     queueLoaded = false;
     seenIds = new Set();
     loadQueue();
+    loadCases();
     connect();
     clearInterval(tickTimer);
     tickTimer = setInterval(refreshTimes, TICK_MS);
@@ -733,6 +1005,8 @@
     seenIds = new Set();
     openToken += 1;
     clearConversation();
+    resetPassOn(null);
+    clearCases();
     ui.queue.textContent = "";
     ui.queueSummary.textContent = "";
     ui.account.hidden = true;
@@ -830,6 +1104,16 @@
   ui.noteForm.addEventListener("submit", (event) => {
     event.preventDefault();
     saveNote();
+  });
+  ui.passOnForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    passOn();
+  });
+  ui.consent.addEventListener("change", () => {
+    if (ui.consent.checked) {
+      ui.consent.removeAttribute("aria-invalid");
+      ui.passOnError.textContent = "";
+    }
   });
   // The first click or key press anywhere lets the alert sound play later.
   document.addEventListener("pointerdown", unlockAudio, { once: true, capture: true });

@@ -124,7 +124,7 @@ class ActionReportStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
         pass_on = tracker.get_intent_of_latest_message() == "report_pass_on"
-        if tracker.get_slot("report_reference"):
+        if pass_on and tracker.get_slot("report_reference"):
             dispatcher.utter_message(response="utter_report_already_sent")
             return []
         if pass_on and not tracker.get_slot("can_pass_on"):

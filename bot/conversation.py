@@ -32,7 +32,7 @@ from bot.ratelimit import RateLimiter
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.redaction import Redactor
 from bot.replies import domain_reply, reply
-from bot.held_answers import HELD_PAYLOAD, HELD_QUESTIONS, NOT_ANSWERS, PLACEHOLDERS
+from bot.held_answers import HELD_PAYLOAD, HELD_QUESTIONS, PLACEHOLDERS, is_answer
 from bot.staff_feed import StaffFeed
 from bot.storage import OPEN, Store
 
@@ -173,7 +173,7 @@ class Conversations:
                 # The blackmailer's username, or how to reach them: for the case only.
                 # ("x_x_99" may not look like words: that is an answer too.)
                 if held and not held_for_staff(handoff) and (
-                        kind is not None or await self._answers_question(for_assistant)):
+                        kind is not None or is_answer(await self.assistant.intent(for_assistant), clean)):
                     await self.keep_answer(session_id, held, clean)
                     shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
@@ -195,13 +195,6 @@ class Conversations:
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
-
-    async def _answers_question(self, redacted: str) -> bool:
-        """Whether a reply to a held question is the answer, not a crisis, "skip",
-        "no", "a person please"... (those go to Rasa as usual). Rasa reads the
-        redacted text only, without touching the conversation."""
-        intent = await self.assistant.intent(redacted)
-        return intent is not None and intent not in NOT_ANSWERS
 
     def _team_gone(self, handoff: Dict[str, Any]) -> bool:
         """The staff member holding it, or the whole team, closed their consoles."""

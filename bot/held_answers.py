@@ -8,6 +8,8 @@ The gateway then keeps the answer for the case (bot/reports.py), and stores and
 sends on only a placeholder: the answer never reaches the transcript, Rasa's
 tracker or a log.
 """
+import re
+from typing import Optional
 
 # The question (response name) -> the held answer it asks for.
 HELD_QUESTIONS = {"utter_ask_report_handle": "blackmailer", "utter_ask_report_contact": "contact"}
@@ -20,3 +22,16 @@ PLACEHOLDERS = {
 HELD_PAYLOAD = '/inform{"held_answer": "given"}'
 # Replies to a held question that are not the answer: they go to Rasa as usual.
 NOT_ANSWERS = {"crisis", "skip", "deny", "request_human", "forget_me", "goodbye", "correct_report"}
+# Looks like a username or link ("no_mercy_77", "@x", "insta.com/x"): an answer,
+# whatever the classifier makes of it, unless it is a crisis.
+HANDLE_LIKE = re.compile(r"@\w|https?://|www\.|\w\.[a-z]{2,}/|[a-z]+[_.]\w|[a-z]+\d", re.IGNORECASE)
+
+
+def is_answer(intent: Optional[str], text: str) -> bool:
+    """Whether a reply to a held question is the answer (module docstring).
+    `intent` is Rasa's reading of the redacted text; None if Rasa can't say."""
+    if intent == "crisis":
+        return False
+    if HANDLE_LIKE.search(text):
+        return True  # even when Rasa can't say: a username must not reach the transcript
+    return intent is not None and intent not in NOT_ANSWERS

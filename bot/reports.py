@@ -52,7 +52,9 @@ ANSWER_FIELDS = ("platform", "started", "demand", "paid", "payment", "shared", "
 MAX_ANSWER_CHARS = 300
 MAX_HELD_CHARS = 500
 SIGNATURE_HEADER = "X-Signature-SHA256"
-LEASE_SECONDS = 60
+# Longer than one delivery attempt (15 s): a gateway killed mid-attempt holds its
+# lease this long, then another (or its restart) takes the case.
+LEASE_SECONDS = 30
 POLL_SECONDS = 30
 # Crockford's base32: no I, L, O or U, so a reference read out on the phone is unambiguous.
 REFERENCE_LETTERS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -130,3 +130,11 @@ async def test_with_the_gateway_down_the_person_is_told_nothing_was_sent(monkeyp
         "affirm", slots={"report_consent": "yes", "report_platform": "tiktok"}), {})
     assert said(dispatcher) == ["utter_report_send_failed"]
     assert not any(e["name"] == "report_reference" for e in events)
+
+
+async def test_getting_ready_again_after_a_case_was_passed_on_starts_afresh():
+    dispatcher = CollectingDispatcher()
+    events = await ActionReportStart().run(dispatcher, make_tracker(
+        "report_get_ready", slots={"can_pass_on": True, "report_reference": "SX-AAAA-BBBB"}), {})
+    assert said(dispatcher) == ["utter_report_intro"]
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "report_form"

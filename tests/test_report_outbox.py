@@ -73,7 +73,7 @@ async def test_killed_before_delivering_then_delivered_after_restart(start_gatew
     await asyncio.sleep(1)
     assert receiver.by_reference(reference) == []
     gateway_with(start_gateway, receiver, database_url)  # the same store
-    delivered_once(receiver, reference)
+    delivered_once(receiver, reference, timeout=45)  # even if it died holding its 30 s lease
     receiver.stop()
 
 

@@ -90,7 +90,8 @@ async def test_a_new_user_passes_their_case_on_and_gets_a_reference(stack, recei
         assert handle.encode() not in path.read_bytes()
     assert handle not in stack["process"].output()
 
-    again = await victim.say("/report_pass_on")
+    # Asked again (typed: the step 4 buttons are long gone): the same case, not a second one.
+    again = await victim.say("actually can you pass my case on")
     assert responses(again) == ["utter_report_already_sent"] and reference in again[0]["text"]
     await victim.close()
 
@@ -197,7 +198,8 @@ async def test_saying_no_to_consent_sends_nothing(stack, receiver):
     assert responses(refused) == ["utter_report_not_sent"]
     assert len(receiver.cases) == before
     # They can still change their mind: the answers are kept, consent is asked again.
-    assert last(await victim.say("/report_pass_on")) == "utter_ask_report_consent"
+    assert last(await victim.say("ok can u send it to the police for me after all")) == \
+        "utter_ask_report_consent"
     await victim.close()
 
 

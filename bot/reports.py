@@ -1,7 +1,7 @@
 """The reporting channel: cases passed on, with consent, to REPORT_WEBHOOK_URL.
 
     the person says yes (actions/report.py), or staff do it for them with their
-    consent during a handoff (bot/staff_api.py)
+    consent during a handoff (the staff routes at the end of this module)
       -> submit(): the case is written, sealed, to the outbox in our store, and
          only then is the person told it is passed on (with its reference)
       -> the delivery loop: a JSON POST signed with HMAC-SHA256 (docs/api.md),
@@ -133,9 +133,11 @@ class Reporting:
             return None
         answers = clean_answers(answers)
         held = await self._held(session_id)
-        if blackmailer is None and answers.get("handle") == "given":
+        # Staff passing it on: what the person already gave in the questions goes too.
+        by_staff = consent.startswith("staff:")
+        if blackmailer is None and (answers.get("handle") == "given" or by_staff):
             blackmailer = held.get("blackmailer")
-        if contact is None and contact_given:
+        if contact is None and (contact_given or by_staff):
             contact = held.get("contact")
         answers.pop("handle")
         transcript = await self.store.messages_after(session_id, 0, with_times=True) or []

@@ -279,3 +279,16 @@ async def test_staff_pass_a_case_on_for_the_person_with_their_consent(stack, rec
     for client in (staff, other):
         await client.close()
     await victim.close()
+
+
+async def test_report_it_yourself_gives_the_configured_force_and_999(stack):
+    from tests.conftest import POLICE
+
+    victim = await at_step_four(stack)
+    told = await victim.say("/report_police")
+    assert responses(told) == ["utter_report_police"]
+    for fact in (POLICE["POLICE_FORCE_NAME"], "101", POLICE["POLICE_REPORT_URL"], "999"):
+        assert fact in told[0]["text"]
+    typed = await victim.say("whats the link to report it online myself")
+    assert responses(typed) == ["utter_report_police"]
+    await victim.close()

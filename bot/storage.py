@@ -274,10 +274,14 @@ class Store:
         the person may tap, and what they were last asked."""
         def work(db):
             rows = db.execute(text(
-                "SELECT buttons, response FROM messages WHERE session_id = :id AND sender = 'bot'"
-                " ORDER BY seq DESC LIMIT :n"), {"id": session_id, "n": messages}).all()
-            buttons = [button for row in rows if row[0] for button in json.loads(row[0])]
-            return buttons, rows[0][1] if rows else None
+                "SELECT buttons FROM messages WHERE session_id = :id AND sender = 'bot'"
+                " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT :n"),
+                {"id": session_id, "n": messages})
+            buttons = [button for row in rows for button in json.loads(row[0])]
+            asked = db.execute(text(
+                "SELECT response FROM messages WHERE session_id = :id AND sender = 'bot'"
+                " ORDER BY seq DESC LIMIT 1"), {"id": session_id}).scalar()
+            return buttons, asked
         return await self._run(work)
 
     async def delete_session(self, session_id: str) -> None:

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 class ProviderHttp:
-    """One HTTP client for the providers, made on first use inside the event loop."""
+    """One HTTP client for the providers (and the reporting channel), made on first
+    use inside the event loop."""
 
     def __init__(self) -> None:
         self._session: Optional[aiohttp.ClientSession] = None
@@ -49,6 +50,12 @@ def same_secret(given: str, expected: str) -> bool:
     """Constant-time comparison of a header or query value with our secret.
     aiohttp keeps undecodable bytes as surrogates: encode them back as they came."""
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+def body_signature(secret: str, body: bytes) -> str:
+    """"sha256=<hex HMAC-SHA256 of the raw body>": how WhatsApp signs its webhooks,
+    and how we sign the cases we pass on (bot/reports.py)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def user_hash(key: bytes, channel: str, raw_id: str) -> str:

@@ -17,8 +17,6 @@ with the case's content once it is delivered.
 """
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import random
@@ -35,6 +33,7 @@ from bot.config import Settings
 from bot.errors import json_error, log_failure
 from bot.handoff import HandoffError
 from bot.keys import CONVERSATIONS, SETTINGS
+from bot.messaging import ProviderHttp, body_signature
 from bot.replies import reply
 from bot.sealing import Sealer
 from bot.staff_api import API, HANDOFFS, staff
@@ -63,10 +62,6 @@ REFERENCE_LETTERS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_reference() -> str:
     chars = "".join(secrets.choice(REFERENCE_LETTERS) for _ in range(8))
     return f"SX-{chars[:4]}-{chars[4:]}"
-
-
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def clean_answers(answers: Any) -> Dict[str, Optional[str]]:
@@ -105,7 +100,7 @@ class Reporting:
         # Keyed from the webhook secret: only a gateway that can sign a case can open one.
         self._sealer = Sealer(b"case", settings.report_webhook_secret.encode())
         self._wake = asyncio.Event()
-        self._http: Optional[aiohttp.ClientSession] = None
+        self._http = ProviderHttp()
 
     # --- answers kept out of the conversation ----------------------------------
     async def hold(self, session_id: str, field: str, answer: str) -> None:
@@ -181,10 +176,8 @@ class Reporting:
             return False
         raw = body.encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": case["idempotency_key"],
-                   SIGNATURE_HEADER: signature(self.settings.report_webhook_secret, raw)}
+                   SIGNATURE_HEADER: body_signature(self.settings.report_webhook_secret, raw)}
         try:
-            if self._http is None or self._http.closed:
-                self._http = aiohttp.ClientSession()
             async with self._http.post(self.settings.report_webhook_url, data=raw, headers=headers,
                                        timeout=aiohttp.ClientTimeout(total=15)) as response:
                 status = response.status
@@ -237,8 +230,7 @@ class Reporting:
                 await asyncio.wait_for(self._wake.wait(), wait)
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        await self._http.close()
 
 
 REPORTS = web.AppKey("reports", Reporting)

@@ -263,15 +263,12 @@ class Store:
             return [_message(*row, with_time=with_times) for row in rows]
         return await self._run(work)
 
-    async def recent_bot_buttons(self, session_id: str, messages: int = 10) -> List[Dict[str, str]]:
-        """The buttons of the latest bot messages, newest first (on Telegram and
-        WhatsApp an older button stays on screen and can still be tapped)."""
-        return (await self.last_bot_turn(session_id, messages))[0]
-
     async def last_bot_turn(self, session_id: str,
                             messages: int = 10) -> Tuple[List[Dict[str, str]], Optional[str]]:
-        """(recent_bot_buttons, the response name of the bot's latest message): what
-        the person may tap, and what they were last asked."""
+        """(the buttons of the latest `messages` bot messages with buttons, newest
+        first, and the response name of the bot's latest message): what the person
+        may tap (on Telegram and WhatsApp an older button stays on screen and can
+        still be tapped), and what they were last asked."""
         def work(db):
             rows = db.execute(text(
                 "SELECT buttons FROM messages WHERE session_id = :id AND sender = 'bot'"

@@ -7,8 +7,6 @@ messages endpoint: interactive reply buttons (up to 3), a list (up to 10), or te
 The notes for reporting also go as a document (uploaded to /media first), to keep.
 Set the four WHATSAPP_* settings to switch it on (404 otherwise).
 """
-import hashlib
-import hmac
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from aiohttp import web
@@ -109,8 +107,7 @@ async def webhook(request: web.Request) -> web.Response:
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not signature:
         return json_error(401, "Unsigned request.")
-    expected = "sha256=" + hmac.new(settings.whatsapp_app_secret.encode(), body,
-                                    hashlib.sha256).hexdigest()
+    expected = messaging.body_signature(settings.whatsapp_app_secret, body)
     if not messaging.same_secret(signature, expected):
         return json_error(403, "Bad signature.")
     try:

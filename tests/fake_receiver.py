@@ -8,18 +8,13 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.stack import free_port
 
 
 class FakeReceiver:

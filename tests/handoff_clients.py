@@ -3,6 +3,7 @@ CSRF token, the live WebSocket) and a victim on the web API. aiohttp, so a test
 can listen live while it acts."""
 import asyncio
 import os
+import secrets
 import subprocess
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -36,13 +37,14 @@ class Staff:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
                                           connector=aiohttp.TCPConnector(force_close=True))
         self.csrf: Optional[str] = None
+        self.username: Optional[str] = None
         self.socket: Optional[aiohttp.ClientWebSocketResponse] = None
 
     async def login(self, username: str, password: str = PASSWORD) -> int:
         status, body = await self.call("POST", "/staff/api/login",
                                        {"username": username, "password": password})
         if status == 200:
-            self.csrf = body["csrf_token"]
+            self.csrf, self.username = body["csrf_token"], username
         return status
 
     async def call(self, method: str, path: str, body: Any = None,
@@ -81,6 +83,15 @@ class Staff:
         if self.socket is not None:
             await self.socket.close()
         await self.http.close()
+
+
+async def signed_in_staff(system: Dict[str, Any], prefix: str = "staff") -> "Staff":
+    """A new staff account on this running system (its env and base URL), logged in."""
+    name = f"{prefix}{secrets.token_hex(3)}"
+    add_staff(system["env"], name)
+    staff = Staff(system["base"])
+    assert await staff.login(name) == 200
+    return staff
 
 
 class Victim:

@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from tests.conftest import INTERNAL_TOKEN, ROOT, TELEGRAM_SECRET
-from tests.handoff_clients import Staff, Victim, add_staff, responses, staff_command
+from tests.handoff_clients import Staff, Victim, responses, signed_in_staff, staff_command
 from tests.stack import call
 
 CHAT_IDS = itertools.count(880_000_000 + secrets.randbelow(10_000_000))
@@ -34,10 +34,7 @@ async def test_nobody_on_shift_offers_to_leave_it_for_the_team(stack):
     leaves it in the queue and the bot carries on."""
     web = Victim(stack["base"])
     await web.say("hi")
-    lonely = Staff(stack["base"])
-    name = f"lee{secrets.token_hex(3)}"
-    add_staff(stack["env"], name)
-    assert await lonely.login(name) == 200
+    lonely = await signed_in_staff(stack, "lee")
     before = {c["id"] for c in await lonely.queue()}
     asked = await web.say("i need to speak to a human")
     assert responses(asked) == ["utter_handoff_nobody_on_shift"]
@@ -54,10 +51,7 @@ async def test_nobody_on_shift_offers_to_leave_it_for_the_team(stack):
 
 async def on_shift(stack) -> Staff:
     """A support worker with the console open, so that the team is on shift."""
-    name = f"alex{secrets.token_hex(3)}"
-    add_staff(stack["env"], name)
-    alex = Staff(stack["base"])
-    assert await alex.login(name) == 200
+    alex = await signed_in_staff(stack, "alex")
     await alex.go_live()
     await alex.next_event(lambda e: e["type"] == "queue")
     return alex
@@ -97,10 +91,7 @@ async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, pro
     assert any("trained person" in text for text in said)
 
     # Another support worker logs in and sees both: crisis first.
-    sam_name = f"sam{secrets.token_hex(3)}"
-    add_staff(stack["env"], sam_name)
-    sam = Staff(stack["base"])
-    assert await sam.login(sam_name) == 200
+    sam = await signed_in_staff(stack, "sam")
     await sam.go_live()
     queue = [c for c in await sam.queue() if c["id"] not in earlier]
     assert [(c["priority"], c["channel"], c["status"]) for c in queue] == [
@@ -151,7 +142,7 @@ async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, pro
 
     # Notes are for staff only.
     status, note = await sam.act(normal["id"], "notes", "Scared, calmer now. Worth a follow-up chat.")
-    assert status == 200 and note["staff"] == sam_name
+    assert status == 200 and note["staff"] == sam.username
     assert "follow-up" not in str(await web.messages())
 
     # Hand back: the bot says so and picks up with the first step not yet given.
@@ -173,7 +164,7 @@ async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, pro
 
     # The audit log says who did what, never who the victim is.
     audit = staff_command(stack["env"], "audit").stdout
-    mine = [line.split()[2:] for line in audit.splitlines() if line.split()[1] == sam_name]
+    mine = [line.split()[2:] for line in audit.splitlines() if line.split()[1] == sam.username]
     for done in (["claim", normal["id"]], ["reply", normal["id"]], ["note", normal["id"]],
                  ["release", normal["id"]], ["claim", crisis["id"]], ["close", crisis["id"]]):
         assert done in mine
@@ -218,10 +209,7 @@ async def test_a_gateway_restart_mid_handoff_loses_nothing(stack, start_gateway,
                         {"session": web.session, "queue_when_closed": True},
                         headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
     assert status == 200
-    name = f"rob{secrets.token_hex(3)}"
-    add_staff(gateway["env"], name)
-    rob = Staff(gateway["base"])
-    assert await rob.login(name) == 200
+    rob = await signed_in_staff(gateway, "rob")
     conversation = (await rob.queue())[0]["id"]
     assert (await rob.act(conversation, "claim"))[0] == 200
     assert (await rob.act(conversation, "messages", "I'm here. Take your time."))[0] == 200
@@ -232,7 +220,7 @@ async def test_a_gateway_restart_mid_handoff_loses_nothing(stack, start_gateway,
     try:
         # the staff member is still logged in, still holds it, and the transcript is whole
         queue = await rob.queue()
-        assert [(c["id"], c["status"], c["claimed_by"]) for c in queue] == [(conversation, "claimed", name)]
+        assert [(c["id"], c["status"], c["claimed_by"]) for c in queue] == [(conversation, "claimed", rob.username)]
         status, transcript = await rob.call("GET", f"/staff/api/conversations/{conversation}")
         assert [m["from"] for m in transcript["messages"]] == ["user", "bot", "bot", "staff"]
 
@@ -280,10 +268,7 @@ async def test_when_the_staff_member_goes_away_the_bot_takes_over_again(start_ga
 
     gateway = start_gateway(STAFF_AWAY_SECONDS="2")
     await asyncio.sleep(2.5)  # past the start-up grace
-    name = f"max{secrets.token_hex(3)}"
-    add_staff(gateway["env"], name)
-    max_ = Staff(gateway["base"])
-    assert await max_.login(name) == 200
+    max_ = await signed_in_staff(gateway, "max")
     await max_.go_live()
     web = Victim(gateway["base"])
     await web.say("hello")

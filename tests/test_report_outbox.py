@@ -4,12 +4,11 @@ down then up, 500s then 200, the gateway killed (SIGKILL) before it could
 deliver, giving up after the configured time with an alert for staff, and a
 staff retry. Every case arrives once, signed, under one Idempotency-Key."""
 import asyncio
-import secrets
 import time
 
 from tests.conftest import INTERNAL_TOKEN, REPORT_SECRET
 from tests.fake_receiver import FakeReceiver
-from tests.handoff_clients import Staff, Victim, add_staff
+from tests.handoff_clients import Victim, signed_in_staff
 from tests.stack import call
 
 
@@ -82,10 +81,7 @@ async def test_gives_up_after_the_configured_time_alerts_staff_and_can_be_retrie
     receiver = FakeReceiver(REPORT_SECRET, listening=False)
     # 0.0005 hours: gives up after under two seconds.
     gateway = gateway_with(start_gateway, receiver, database_url, REPORT_GIVE_UP_HOURS="0.0005")
-    name = f"sam{secrets.token_hex(3)}"
-    add_staff(gateway["env"], name)
-    staff = Staff(gateway["base"])
-    assert await staff.login(name) == 200
+    staff = await signed_in_staff(gateway, "sam")
     await staff.go_live()
     reference = await submit(gateway)
     alert = await staff.next_event(lambda e: e["type"] == "case_failed", timeout=20)

@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from tests.conftest import REPORT_RECEIVER, STACK_TOKEN
-from tests.handoff_clients import Staff, Victim, add_staff, responses
+from tests.handoff_clients import Victim, responses, signed_in_staff
 from tests.stack import call
 
 REFERENCE = re.compile(r"\bSX-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
@@ -99,10 +99,7 @@ async def test_a_new_user_passes_their_case_on_and_gets_a_reference(stack, recei
 async def wait_until_delivered(stack, reference):
     import asyncio
 
-    name = f"casey{secrets.token_hex(3)}"
-    add_staff(stack["env"], name)
-    staff = Staff(stack["base"])
-    assert await staff.login(name) == 200
+    staff = await signed_in_staff(stack, "casey")
     for _ in range(100):
         status, body = await staff.call("GET", "/staff/api/cases")
         assert status == 200
@@ -245,10 +242,7 @@ async def test_duplicate_submissions_make_one_case(stack, receiver):
 
 
 async def test_staff_pass_a_case_on_for_the_person_with_their_consent(stack, receiver):
-    name = f"robin{secrets.token_hex(3)}"
-    add_staff(stack["env"], name)
-    staff = Staff(stack["base"])
-    assert await staff.login(name) == 200
+    staff = await signed_in_staff(stack, "robin")
     await staff.go_live()  # on shift
     victim = Victim(stack["base"])
     await victim.say("hi")
@@ -269,10 +263,7 @@ async def test_staff_pass_a_case_on_for_the_person_with_their_consent(stack, rec
     assert delivered["consent"]["by"] == "staff" and delivered["blackmailer"] == "snap: ghost_man_77"
     assert delivered["answers"]["platform"] == "snapchat"
     # Another staff member can't do it for a conversation they don't hold.
-    other = Staff(stack["base"])
-    other_name = f"kit{secrets.token_hex(3)}"
-    add_staff(stack["env"], other_name)
-    assert await other.login(other_name) == 200
+    other = await signed_in_staff(stack, "kit")
     assert (await other.call("POST", path, {**details, "consent": True}))[0] == 403
     # Anonymous callers can see no cases.
     assert call("GET", f"{stack['base']}/staff/api/cases")[0] == 401

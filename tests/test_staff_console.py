@@ -99,16 +99,22 @@ def as_victim(base, *texts, session=None, wait_for=None):
         return pool.submit(asyncio.run, talk()).result(timeout=120)
 
 
-def test_a_support_worker_passes_a_case_on_with_consent_from_the_console(stack, receiver, browser):
-    name = f"sam{secrets.token_hex(3)}"
-    add_staff(stack["env"], name)
+def open_console(browser, system, prefix):
+    """A new staff account, logged in on the console page in its own browser context."""
+    name = f"{prefix}{secrets.token_hex(3)}"
+    add_staff(system["env"], name)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     console = context.new_page()
+    console.goto(system["base"] + "/staff")
+    console.fill("#username", name)
+    console.fill("#password", PASSWORD)
+    console.click("#login-submit")
+    return context, console
+
+
+def test_a_support_worker_passes_a_case_on_with_consent_from_the_console(stack, receiver, browser):
+    context, console = open_console(browser, stack, "sam")
     try:
-        console.goto(stack["base"] + "/staff")
-        console.fill("#username", name)
-        console.fill("#password", PASSWORD)
-        console.click("#login-submit")
         console.wait_for_function("() => !document.querySelector('#console').hidden")
         # The cases panel loads with the console: the counts come first.
         console.wait_for_function("() => / pending, \\d+ delivered, \\d+ failed$/"
@@ -174,15 +180,8 @@ def test_a_case_that_cannot_be_passed_on_alerts_the_console_and_can_be_retried(s
     # A gateway whose receiver is down, and which gives up after a few seconds.
     receiver = FakeReceiver(REPORT_SECRET, listening=False)
     gateway = start_gateway(REPORT_WEBHOOK_URL=receiver.url, REPORT_GIVE_UP_HOURS="0.001")
-    name = f"ash{secrets.token_hex(3)}"
-    add_staff(gateway["env"], name)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    console = context.new_page()
+    context, console = open_console(browser, gateway, "ash")
     try:
-        console.goto(gateway["base"] + "/staff")
-        console.fill("#username", name)
-        console.fill("#password", PASSWORD)
-        console.click("#login-submit")
         console.wait_for_function("() => document.querySelector('#cases-summary').textContent"
                                   " === '0 pending, 0 delivered, 0 failed'")
         assert console.inner_text("#case-alert") == ""

@@ -17,7 +17,7 @@ from bot.internal import create_internal_app  # noqa: E402
 
 async def serve(settings: Settings) -> None:
     """The public app on GATEWAY_HOST:GATEWAY_PORT and the internal API (for the
-    action server) on 127.0.0.1:GATEWAY_INTERNAL_PORT, until stopped."""
+    action server) on GATEWAY_INTERNAL_HOST:GATEWAY_INTERNAL_PORT, until stopped."""
     app = create_app(settings)
     # access_log=None: an access log would hold IP addresses, user agents and session ids.
     public = web.AppRunner(app, access_log=None, handle_signals=True)
@@ -26,7 +26,7 @@ async def serve(settings: Settings) -> None:
     await internal.setup()
     try:
         await web.TCPSite(public, settings.host, settings.port).start()
-        await web.TCPSite(internal, "127.0.0.1", settings.internal_port).start()
+        await web.TCPSite(internal, settings.internal_host, settings.internal_port).start()
         print(f"Gateway listening on http://{settings.host}:{settings.port}/", flush=True)
         await asyncio.Event().wait()
     finally:

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from bot import api, reports, retention, staff_api, telegram, web_page, websocket, whatsapp
 from bot.addresses import AddressBook
+from bot.bus import make_bus
 from bot.config import Settings
 from bot.conversation import Conversations
 from bot.errors import errors_as_json, security_headers
@@ -15,9 +16,10 @@ from bot.ratelimit import RateLimiter
 from bot.redaction import Redactor, load_redactor
 from bot.staff_api import AUTH, HANDOFFS
 from bot.staff_auth import StaffAuth
-from bot.staff_feed import StaffFeed
+from bot.staff_feed import StaffFeed, presence_running
 from bot.storage import Store
 from bot.support_hours import SupportHours
+from bot.turns import TurnLocks
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +33,12 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
     app[SETTINGS] = settings
     store = Store(settings.database_url)
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
+    bus = make_bus(settings.redis_url)
+    feed = StaffFeed(settings.staff_away_seconds, bus)
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
                           AddressBook(store, settings.channel_id_key),
-                          StaffFeed(settings.staff_away_seconds))
+                          feed, TurnLocks(settings.redis_url))
     app[CONVERSATIONS] = chats
     app[HANDOFFS] = Handoffs(chats, SupportHours(settings.support_hours, settings.support_timezone),
                              settings.handoff_minutes_each)
@@ -45,6 +49,14 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
         await assistant.close()
         await store.close()
 
+    async def sharing(app: web.Application):
+        # The other gateways (if any) hear what happens here, and who is on shift.
+        await bus.start()
+        async with presence_running(feed):
+            yield
+        await bus.close()
+
+    app.cleanup_ctx.append(sharing)
     app.on_cleanup.append(close)
     for module in (api, websocket, web_page, telegram, whatsapp, reports, retention, staff_api):
         module.setup_routes(app)

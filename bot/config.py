@@ -39,7 +39,12 @@ class Settings:
     whatsapp_phone_number_id: str = ""
     whatsapp_api_base: str = "https://graph.facebook.com/v20.0"
     provider_retries: int = 3
-    # The internal API for the action server (bot/internal.py): loopback only.
+    # Several gateways (docs/deploy.md): they share live events and per-conversation
+    # locks through Redis. Unset: one gateway, all in this process.
+    redis_url: str = field(default="", repr=False)
+    # The internal API for the action server (bot/internal.py): loopback, unless
+    # the action server runs on another host (containers), behind the token.
+    internal_host: str = "127.0.0.1"
     internal_port: int = 8081
     internal_token: str = field(default="", repr=False)
     # Handoff to the support team (bot/handoff.py, bot/support_hours.py).
@@ -102,6 +107,8 @@ class Settings:
             ("WHATSAPP_VERIFY_TOKEN", "whatsapp_verify_token", str),
             ("WHATSAPP_PHONE_NUMBER_ID", "whatsapp_phone_number_id", str),
             ("WHATSAPP_API_BASE", "whatsapp_api_base", str),
+            ("REDIS_URL", "redis_url", str),
+            ("GATEWAY_INTERNAL_HOST", "internal_host", str),
             ("GATEWAY_INTERNAL_PORT", "internal_port", int),
             ("GATEWAY_INTERNAL_TOKEN", "internal_token", str),
             ("SUPPORT_HOURS", "support_hours", str),
@@ -122,6 +129,11 @@ class Settings:
             values["rasa_url"] = f"http://127.0.0.1:{get('RASA_PORT')}"
         if get("ACTION_SERVER_PORT"):
             values["actions_url"] = f"http://127.0.0.1:{get('ACTION_SERVER_PORT')}"
+        # On other hosts (replicas, containers): full addresses win over the ports.
+        if get("RASA_URL"):
+            values["rasa_url"] = get("RASA_URL").rstrip("/")
+        if get("ACTIONS_URL"):
+            values["actions_url"] = get("ACTIONS_URL").rstrip("/")
         if get("CHANNEL_ID_KEY"):
             values["channel_id_key"] = get("CHANNEL_ID_KEY").encode()
         for key in ("telegram_api_base", "whatsapp_api_base"):

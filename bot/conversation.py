@@ -22,7 +22,6 @@ import re
 import secrets
 import unicodedata
 import time
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
@@ -35,6 +34,7 @@ from bot.replies import domain_reply, reply
 from bot.held_answers import HELD_PAYLOAD, HELD_QUESTIONS, PLACEHOLDERS, is_answer
 from bot.staff_feed import StaffFeed
 from bot.storage import OPEN, Store
+from bot.turns import TurnLocks
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ def normalise(text: str) -> str:
 
 class Conversations:
     def __init__(self, store: Store, assistant: RasaClient, redactor: Redactor,
-                 limiter: RateLimiter, addresses: AddressBook, staff_feed: StaffFeed) -> None:
+                 limiter: RateLimiter, addresses: AddressBook, staff_feed: StaffFeed,
+                 turns: Optional[TurnLocks] = None) -> None:
         self.store = store
         self.assistant = assistant
         self.redactor = redactor
@@ -93,14 +94,18 @@ class Conversations:
         self._reminded: Dict[str, float] = {}
         # spaCy runs in one worker thread: the event loop stays free.
         self._redaction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact")
-        self._turns: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._listeners: Dict[str, Set[asyncio.Queue]] = defaultdict(set)
+        self._turns = turns or TurnLocks()
+        self._listeners: Dict[str, Set[asyncio.Queue]] = {}
+        # Live messages reach the person's WebSocket on whichever gateway it is.
+        self.bus = staff_feed.bus
+        self.bus.subscribe(self._on_bus)
         self._unerased: Set[str] = set()  # forgotten here, but Rasa did not confirm yet
         # Keeps an answer out of the conversation, for a case (bot/reports.py sets it).
         self.keep_answer: Callable[[str, str, str], Awaitable[None]] = _drop_answer
 
     async def close(self) -> None:
         self._redaction_thread.shutdown(wait=False)
+        await self._turns.close()
 
     async def redact(self, text: str) -> str:
         loop = asyncio.get_running_loop()
@@ -125,7 +130,7 @@ class Conversations:
 
         Waits for a turn in progress, so that no message reaches Rasa after the erasure.
         """
-        async with self._turns[session_id]:
+        async with self._turns.hold(session_id):
             await self._erase(session_id)
 
     async def _erase(self, session_id: str) -> None:
@@ -133,7 +138,6 @@ class Conversations:
         self.limiter.forget(session_id)
         self.addresses.forget(session_id)
         self._reminded.pop(session_id, None)
-        self._turns.pop(session_id, None)
         self._publish(session_id, {"type": "forgotten"})
         self._listeners.pop(session_id, None)
         self.staff_feed.publish({"type": "queue_changed"})
@@ -157,7 +161,7 @@ class Conversations:
         wait = self.limiter.retry_after(session_id)
         if wait:
             raise RateLimited(wait)
-        async with self._turns[session_id]:
+        async with self._turns.hold(session_id):
             buttons, last_asked = await self.store.last_bot_turn(session_id)
             tapped = next((b for b in buttons if b.get("payload") == text), None)
             handoff = await self.store.handoff_for_session(session_id)
@@ -178,7 +182,6 @@ class Conversations:
                     shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
             if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
-                self._turns.pop(session_id, None)
                 raise SessionNotFound(session_id)
             replies: List[Dict[str, Any]] = []
             if held_for_staff(handoff) and self._team_gone(handoff):
@@ -244,10 +247,10 @@ class Conversations:
             return [reply("gateway_unavailable")]
         return said
 
-    def turn(self, session_id: str) -> asyncio.Lock:
+    def turn(self, session_id: str):
         """Held while one thing happens to a conversation: a turn, a claim, a hand-back.
         (Not while Rasa's action asks for a handoff: that happens inside a turn.)"""
-        return self._turns[session_id]
+        return self._turns.hold(session_id)
 
     async def push(self, session_id: str, messages: List[Dict[str, Any]],
                    locked: bool = False) -> List[Dict[str, Any]]:
@@ -257,7 +260,7 @@ class Conversations:
         if locked:
             stored = await self._add(session_id, messages)
         else:
-            async with self._turns[session_id]:
+            async with self._turns.hold(session_id):
                 stored = await self._add(session_id, messages)
         # Awaited, not in the background: "a person has joined" must arrive before their reply.
         await self.deliver(session_id, stored)
@@ -313,7 +316,7 @@ class Conversations:
     # --- live listeners -------------------------------------------------------
     def listen(self, session_id: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=256)
-        self._listeners[session_id].add(queue)
+        self._listeners.setdefault(session_id, set()).add(queue)
         return queue
 
     def stop_listening(self, session_id: str, queue: asyncio.Queue) -> None:
@@ -324,7 +327,21 @@ class Conversations:
                 self._listeners.pop(session_id, None)
 
     def _publish(self, session_id: str, event: Dict[str, Any]) -> None:
-        for queue in list(self._listeners.get(session_id, ())):
+        self.bus.publish("conversation", {"session": session_id, "event": event})
+
+    def _on_bus(self, topic: str, event: Dict[str, Any]) -> None:
+        if topic == "conversation":
+            self._to_listeners(self._listeners.get(event.get("session"), ()), event.get("event"))
+        elif topic == "bus" and event.get("type") == "reconnected":
+            # Messages may have gone by unseen: every listener reads the store again.
+            for queues in list(self._listeners.values()):
+                self._to_listeners(queues, {"type": "catch_up"})
+
+    @staticmethod
+    def _to_listeners(queues, event: Any) -> None:
+        if not isinstance(event, dict):
+            return
+        for queue in list(queues):
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:

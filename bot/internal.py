@@ -1,5 +1,6 @@
 """The gateway's internal API, for the action server only: on its own port,
-on loopback (GATEWAY_INTERNAL_PORT, never behind the public proxy), and every
+on loopback unless GATEWAY_INTERNAL_HOST says otherwise (containers: the private
+network; never behind the public proxy), and every
 request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
 
     POST /internal/handoffs  {"session", "crisis": bool, "queue_when_closed": bool}

@@ -163,7 +163,7 @@ async def live(request: web.Request) -> web.StreamResponse:
                 if event["type"] != "queue_changed":
                     await socket.send_json(event)
             # A burst of changes: one fresh copy of the queue is enough.
-            if any(event["type"] == "queue_changed" for event in batch):
+            if any(event["type"] in ("queue_changed", "reload") for event in batch):
                 await socket.send_json({"type": "queue", "conversations": await handoffs.queue()})
 
     pusher = asyncio.create_task(push())

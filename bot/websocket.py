@@ -46,13 +46,35 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     session: Optional[str] = None
     listener: Optional[asyncio.Queue] = None
     pusher: Optional[asyncio.Task] = None
+    sent = 0  # the highest seq sent on this socket
+
+    async def send_message(message: Dict[str, Any]) -> None:
+        nonlocal sent
+        await socket.send_json({**message, "type": "message"})
+        sent = max(sent, message["seq"])
+
+    async def catch_up() -> None:
+        for message in await chats.store.messages_after(session, sent) or []:
+            await send_message(message)
 
     async def push(queue: asyncio.Queue) -> None:
+        # The store is the record, live events only ring the bell: each message is
+        # sent once and in order, even when another gateway's came first or was missed.
         while True:
-            await socket.send_json(await queue.get())
+            event = await queue.get()
+            seq = event.get("seq")
+            if event.get("type") == "message" and isinstance(seq, int):
+                if seq == sent + 1:
+                    await send_message(event)
+                elif seq > sent:
+                    await catch_up()
+            elif event.get("type") == "catch_up":
+                await catch_up()
+            else:
+                await socket.send_json(event)
 
     async def join(data: Dict[str, Any]) -> None:
-        nonlocal session, listener, pusher
+        nonlocal session, listener, pusher, sent
         after = data.get("after", 0)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise BadInput(400, "'after' must be a whole number, 0 or more.")
@@ -64,10 +86,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         await leave()
         session, listener = wanted, chats.listen(wanted)
         await socket.send_json({"type": "joined", "session": session})
-        # Listening starts before the backlog is read: a message may come twice, never
-        # not at all; the page keeps the highest seq it has shown.
-        for message in await chats.store.messages_after(session, after) or []:
-            await socket.send_json({"type": "message", **message})
+        # Listening starts before the backlog is read: nothing falls in between.
+        sent = after
+        await catch_up()
         pusher = asyncio.create_task(push(listener))
 
     async def leave() -> None:

@@ -24,7 +24,7 @@ import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 from sanic import Blueprint, response
@@ -77,6 +77,12 @@ async def erase_tracker(store: TrackerStore, sender_id: Text) -> None:
     inner = _innermost(store)
     if isinstance(inner, InMemoryTrackerStore):
         inner.store.pop(sender_id, None)
+        return
+    if isinstance(inner, SQLTrackerStore):  # several Rasa servers (endpoints.replicas.yml)
+        with inner.session_scope() as session:
+            session.query(inner.SQLEvent).filter(
+                inner.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
+            session.commit()
         return
     raise NotImplementedError(f"erasure is not written for {type(inner).__name__}")
 

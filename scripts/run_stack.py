@@ -56,6 +56,8 @@ def child_environment(config: dict) -> dict:
         LOG_LEVEL_LIBRARIES="ERROR",
         RASA_AUTH_TOKEN=config["token"],  # our Rasa channel and the gateway use it too
         RASA_PORT=config["rasa_port"],
+        RASA_INTERFACE=LOOPBACK,
+        RASA_MODEL=config["model"],
         ACTION_SERVER_PORT=config["action_port"],
     )
     if "internal_port" in config:
@@ -66,14 +68,11 @@ def child_environment(config: dict) -> dict:
 
 
 def commands(config: dict) -> dict:
-    rasa = str(VENV_BIN / "rasa")
     return {
-        "action server": [rasa, "run", "actions", "--actions", "actions",
+        "action server": [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
                           "--port", config["action_port"]],
-        "rasa": [rasa, "run", "--enable-api", "--interface", LOOPBACK,
-                 "--port", config["rasa_port"], "--auth-token", config["token"],
-                 "--model", config["model"], "--credentials", "credentials.yml",
-                 "--endpoints", "endpoints.yml"],
+        # Its settings (the token too) go in the environment, not on the command line.
+        "rasa": [sys.executable, "-m", "channels.serve"],
         "gateway": [sys.executable, "-m", "bot"],
     }
 

@@ -922,6 +922,9 @@
       loadCases();
     } else if (frame.type === "case_failed") {
       onCaseFailed();
+    } else if (frame.type === "reload") {
+      reloadCurrent(); // the gateways lost touch for a while: what is shown may be behind
+      loadCases();
     } else if (frame.type === "undelivered") {
       setStatus("A reply couldn't be delivered to the person's messaging app. They may not have seen it.");
     }

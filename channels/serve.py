@@ -1,0 +1,71 @@
+"""Starts Rasa's server: `python -m channels.serve` (scripts/run_stack.py and the
+containers both run it).
+
+Everything comes from the environment, not the command line, which every user
+of the machine can read (`ps`): the auth token never appears there.
+
+    RASA_AUTH_TOKEN   required: the gateway and our channel use it
+    RASA_PORT         5005;  RASA_INTERFACE 127.0.0.1 (0.0.0.0 in a container)
+    RASA_MODEL        models/assistant.tar.gz
+    ACTION_SERVER_URL http://127.0.0.1:5055/webhook
+    DATABASE_URL + REDIS_URL   a PostgreSQL URL and a Redis URL: several Rasa
+                      servers share conversations (endpoints.replicas.yml);
+                      otherwise conversations stay in this process's memory
+                      (endpoints.yml). RASA_ENDPOINTS names a file outright.
+    SANIC_WORKERS     Rasa's own: more than 1 needs the replicas setting
+"""
+import os
+import sys
+from pathlib import Path
+from typing import Dict, List, Mapping
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRESQL = ("postgresql://", "postgres://")
+
+
+def shared_stores(env: Mapping[str, str]) -> bool:
+    return env.get("DATABASE_URL", "").startswith(POSTGRESQL) and bool(env.get("REDIS_URL"))
+
+
+def store_variables(env: Mapping[str, str]) -> Dict[str, str]:
+    """What endpoints.replicas.yml reads, made from DATABASE_URL and REDIS_URL."""
+    database, redis = env["DATABASE_URL"], urlsplit(env["REDIS_URL"])
+    return {
+        # SQLAlchemy 1.4 knows "postgresql://" only.
+        "TRACKER_STORE_URL": "postgresql://" + database.split("://", 1)[1],
+        "LOCK_STORE_HOST": redis.hostname or "127.0.0.1",
+        "LOCK_STORE_PORT": str(redis.port or 6379),
+        "LOCK_STORE_DB": (redis.path or "/0").strip("/") or "0",
+        "LOCK_STORE_USERNAME": unquote(redis.username or ""),
+        "LOCK_STORE_PASSWORD": unquote(redis.password or ""),
+    }
+
+
+def rasa_arguments(env: Mapping[str, str]) -> List[str]:
+    endpoints = env.get("RASA_ENDPOINTS") or (
+        "endpoints.replicas.yml" if shared_stores(env) else "endpoints.yml")
+    return ["rasa", "run", "--enable-api",
+            "--interface", env.get("RASA_INTERFACE", "127.0.0.1"),
+            "--port", env.get("RASA_PORT", "5005"),
+            "--auth-token", env["RASA_AUTH_TOKEN"],
+            "--model", env.get("RASA_MODEL", str(ROOT / "models" / "assistant.tar.gz")),
+            "--credentials", str(ROOT / "credentials.yml"),
+            "--endpoints", str(ROOT / endpoints)]
+
+
+def main() -> None:
+    if not os.environ.get("RASA_AUTH_TOKEN"):
+        sys.exit("RASA_AUTH_TOKEN is not set: Rasa's API would be open to anyone who reaches it.")
+    os.environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+    if shared_stores(os.environ):
+        os.environ.update(store_variables(os.environ))
+    # Rasa reads its arguments from sys.argv; /proc/<pid>/cmdline keeps ours.
+    sys.argv = rasa_arguments(os.environ)
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

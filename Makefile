@@ -17,12 +17,14 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # apt needs root: sudo when we are not (CI and this machine's sessions run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help run shell train validate test browser redaction lock clean
+.PHONY: help run shell train validate test test-scale bench browser redaction lock clean
 
 help:
 	@echo "make run       set up, train if data or config changed, start Rasa, the actions and the gateway"
 	@echo "make shell     talk to the running assistant in this terminal"
 	@echo "make test      set up and run every check"
+	@echo "make test-scale  two Rasa servers and two gateways on PostgreSQL and Redis (part of make test)"
+	@echo "make bench     200 simulated victims: latency, throughput, memory -> docs/benchmarks.md"
 	@echo "make validate  check the training data and domain"
 	@echo "make train     train the model if data or config changed"
 
@@ -69,6 +71,13 @@ test: $(VENV)/.dev $(MODEL) browser validate redaction
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --out results/nlu
 	$(PY) scripts/check_nlu_report.py results/nlu/intent_report.json --min-macro-f1 0.90
 	$(PY) -m pytest
+
+# Replicas on the machine's PostgreSQL and Redis (its tests also run in `make test`).
+test-scale: $(VENV)/.dev $(MODEL)
+	$(PY) -m pytest tests/test_bus.py tests/test_scale.py tests/test_scale_recovery.py
+
+bench: $(VENV)/.runtime $(MODEL)
+	$(PY) scripts/bench.py
 
 # Rewrites constraints.txt from the current .venv (after changing requirements).
 lock: $(VENV)/.dev

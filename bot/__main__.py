@@ -1,5 +1,6 @@
 """Runs the gateway: `python -m bot` (make run starts it with Rasa and the actions)."""
 import logging
+import os
 import sys
 
 # spaCy's thinc imports TensorFlow when it can find it (Rasa installs it): the
@@ -36,6 +37,12 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     settings = Settings.from_env()
+    if settings.redis_url and not os.environ.get("CHANNEL_ID_KEY", "").strip() and (
+            settings.telegram_enabled or settings.whatsapp_enabled):
+        # Each gateway would make its own random key: one Telegram chat would be a
+        # different conversation on each, and staff replies would not arrive.
+        sys.exit("Several gateways (REDIS_URL) with Telegram or WhatsApp need the same "
+                 "CHANNEL_ID_KEY on every gateway: set it in .env.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(serve(settings))

@@ -4,6 +4,9 @@ import logging
 import traceback
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
+
+from bot.replies import reply
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,9 @@ async def errors_as_json(request: web.Request, handler):
                    413: "The message is too long."}.get(error.status, error.reason)
         return json_error(error.status, message, **{
             k: v for k, v in error.headers.items() if k in ("Allow", "Retry-After")})
+    except DBAPIError as error:  # the database is restarting: calm words and the numbers
+        log_failure(logger, "The database is unavailable", error)
+        return json_error(503, reply("gateway_unavailable")["text"], **{"Retry-After": "5"})
     except Exception as error:  # noqa: BLE001 - the last guard: log the kind only, answer calmly
         route = request.match_info.route.resource
         log_failure(logger, f"Unexpected error in {request.method} "

@@ -99,7 +99,8 @@ class StaffFeed:
     # --- events ------------------------------------------------------------------
     @property
     def watched(self) -> bool:
-        return bool(self._listeners)
+        """A console is open, here or on another gateway: worth telling."""
+        return bool(self._listeners) or self.on_shift() > 0
 
     def publish(self, event: Dict[str, Any]) -> None:
         self.bus.publish("staff", event)

@@ -14,7 +14,10 @@ from typing import AsyncIterator, Dict, Optional
 
 logger = logging.getLogger(__name__)
 
-HELD_AT_MOST_SECONDS = 60  # a gateway killed mid-turn frees the conversation after this
+# The Redis lock lapses this long after its gateway stops renewing it (killed mid-turn),
+# and is renewed every RENEW_SECONDS while a turn lasts (a slow Rasa answer).
+LAPSES_AFTER_SECONDS = 10
+RENEW_SECONDS = 3
 WAIT_AT_MOST_SECONDS = 30  # then go ahead anyway: never leave a person without an answer
 KEY_PREFIX = "support-chat:turn:"
 
@@ -36,9 +39,13 @@ class TurnLocks:
         try:
             async with lock:
                 shared = await self._take_shared(session_id)
+                renewing = asyncio.create_task(_keep_renewing(shared)) if shared else None
                 try:
                     yield
                 finally:
+                    if renewing:
+                        renewing.cancel()
+                        await asyncio.gather(renewing, return_exceptions=True)
                     await _release(shared)
         finally:
             self._users[session_id] -= 1
@@ -53,7 +60,7 @@ class TurnLocks:
             return None
         # The session id is a secret: Redis sees a hash of it.
         key = KEY_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()[:32]
-        lock = self._redis.lock(key, timeout=HELD_AT_MOST_SECONDS, sleep=0.01,
+        lock = self._redis.lock(key, timeout=LAPSES_AFTER_SECONDS, sleep=0.01,
                                 blocking_timeout=WAIT_AT_MOST_SECONDS)
         try:
             if await lock.acquire():
@@ -67,6 +74,15 @@ class TurnLocks:
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.close()
+
+
+async def _keep_renewing(lock) -> None:
+    while True:
+        await asyncio.sleep(RENEW_SECONDS)
+        try:
+            await lock.extend(LAPSES_AFTER_SECONDS, replace_ttl=True)
+        except Exception:  # noqa: BLE001 - Redis away or the lock lapsed: the turn goes on
+            return
 
 
 async def _release(lock: Optional[object]) -> None:

@@ -13,6 +13,8 @@ of the machine can read (`ps`): the auth token never appears there.
                       otherwise conversations stay in this process's memory
                       (endpoints.yml). RASA_ENDPOINTS names a file outright.
     SANIC_WORKERS     Rasa's own: more than 1 needs the replicas setting
+    RASA_CREDENTIALS  credentials.yml (our gateway channel only); make bench
+                      adds Rasa's REST channel to compare against
 """
 import os
 import sys
@@ -50,7 +52,7 @@ def rasa_arguments(env: Mapping[str, str]) -> List[str]:
             "--port", env.get("RASA_PORT", "5005"),
             "--auth-token", env["RASA_AUTH_TOKEN"],
             "--model", env.get("RASA_MODEL", str(ROOT / "models" / "assistant.tar.gz")),
-            "--credentials", str(ROOT / "credentials.yml"),
+            "--credentials", env.get("RASA_CREDENTIALS") or str(ROOT / "credentials.yml"),
             "--endpoints", str(ROOT / endpoints)]
 
 

@@ -32,7 +32,6 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.modules.setdefault("tensorflow", None)  # spaCy needs none of it here
 
 from tests.stack import free_port  # noqa: E402
 
@@ -230,8 +229,10 @@ async def bench(args: argparse.Namespace) -> Dict[str, Any]:
             load = Load(args.victims, (args.think_min, args.think_max), args.seed)
             await load.run(via_gateway(http, base))  # warm-up: first calls load lazily
             gateway = await load.run(via_gateway(http, base))
+            print("through the gateway:", gateway, flush=True)
             memory_loaded = tree_rss_mb(stack.pid)
             rasa_alone = await load.run(via_rasa_rest(http, rasa))
+            print("Rasa alone:", rasa_alone, flush=True)
             memory = {name: max(mb, tree_rss_mb(stack.pid).get(name, 0))
                       for name, mb in memory_loaded.items()}
         finally:

@@ -64,7 +64,10 @@ def main() -> None:
         os.environ.update(store_variables(os.environ))
     # Rasa reads its arguments from sys.argv; /proc/<pid>/cmdline keeps ours.
     sys.argv = rasa_arguments(os.environ)
+    from channels import speedups
     from rasa.__main__ import main as rasa_main
+
+    speedups.apply()
 
     rasa_main()
 

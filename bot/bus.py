@@ -16,7 +16,9 @@ import asyncio
 import json
 import logging
 import secrets
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from bot.errors import log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,8 @@ class LocalBus:
         for handler in self._handlers:
             try:
                 handler(topic, event)
-            except Exception:  # noqa: BLE001 - one handler's bug must not stop the others
-                logger.exception("A bus handler failed on a %s event.", topic)
+            except Exception as error:  # noqa: BLE001 - one handler's bug must not stop the others
+                log_failure(logger, f"A bus handler failed on a {topic} event", error)
 
     async def start(self) -> None:
         pass
@@ -130,6 +132,16 @@ async def _quietly_close(pubsub) -> None:
         await pubsub.reset()
     except Exception:  # noqa: BLE001 - the connection is gone anyway
         pass
+
+
+def offer(queues: Iterable[asyncio.Queue], event: Dict[str, Any]) -> None:
+    """Puts the event on each listener's queue; a full one (a listener that isn't
+    reading) misses it and catches up from the store."""
+    for queue in list(queues):
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            pass
 
 
 def make_bus(redis_url: str) -> LocalBus:

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
 from bot.addresses import AddressBook
+from bot.bus import offer
 from bot.language import emoji_meaning, kind_of_text
 from bot.ratelimit import RateLimiter
 from bot.rasa_client import AssistantUnavailable, RasaClient
@@ -337,19 +338,9 @@ class Conversations:
         self.bus.publish("conversation", {"session": session_id, "event": event})
 
     def _on_bus(self, topic: str, event: Dict[str, Any]) -> None:
-        if topic == "conversation":
-            self._to_listeners(self._listeners.get(event.get("session"), ()), event.get("event"))
+        if topic == "conversation" and isinstance(event.get("event"), dict):
+            offer(self._listeners.get(event.get("session"), ()), event["event"])
         elif topic == "bus" and event.get("type") == "reconnected":
             # Messages may have gone by unseen: every listener reads the store again.
             for queues in list(self._listeners.values()):
-                self._to_listeners(queues, {"type": "catch_up"})
-
-    @staticmethod
-    def _to_listeners(queues, event: Any) -> None:
-        if not isinstance(event, dict):
-            return
-        for queue in list(queues):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                pass  # a stuck listener catches up through /messages?after=N
+                offer(queues, {"type": "catch_up"})

@@ -15,7 +15,7 @@ import contextlib
 import time
 from typing import Any, Dict, Optional, Set
 
-from bot.bus import LocalBus
+from bot.bus import LocalBus, offer
 
 BACKLOG = 512  # events held for a console that isn't reading; beyond that they are dropped
 NEVER = float("-inf")
@@ -92,9 +92,12 @@ class StaffFeed:
         """Tells the other gateways, now and then, which consoles are open here."""
         while True:
             await asyncio.sleep(self.refresh_seconds)
-            for username, count in list(self._connected.items()):
-                if count and not self._signed_out(username):
-                    self._seen_now(username)
+            self._say_who_is_here()
+
+    def _say_who_is_here(self) -> None:
+        for username, count in list(self._connected.items()):
+            if count and not self._signed_out(username):
+                self._seen_now(username)
 
     # --- events ------------------------------------------------------------------
     @property
@@ -105,30 +108,21 @@ class StaffFeed:
     def publish(self, event: Dict[str, Any]) -> None:
         self.bus.publish("staff", event)
 
-    def _to_consoles(self, event: Dict[str, Any]) -> None:
-        for queue in list(self._listeners):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                pass  # a stuck console reloads the queue and transcript when it catches up
-
     def _on_bus(self, topic: str, event: Dict[str, Any]) -> None:
         if topic == "staff":
-            self._to_consoles(event)
+            offer(self._listeners, event)
         elif topic == "presence":
             self._on_presence(event)
         elif topic == "bus" and event.get("type") == "reconnected":
             # Events may have been missed: consoles reload what they show, and a
             # gateway that just joined learns who is here.
-            self._to_consoles({"type": "reload"})
+            offer(self._listeners, {"type": "reload"})
             self.bus.publish("presence", {"type": "hello"})
 
     def _on_presence(self, event: Dict[str, Any]) -> None:
         username, at = event.get("username"), event.get("at")
         if event.get("type") == "hello":
-            for name, count in list(self._connected.items()):
-                if count and not self._signed_out(name):
-                    self._seen_now(name)
+            self._say_who_is_here()
             return
         if not isinstance(username, str) or not isinstance(at, (int, float)):
             return

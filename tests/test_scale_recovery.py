@@ -56,30 +56,27 @@ def carries_on(replicas: Replicas, session: str, timeout: float = 60) -> dict:
     raise AssertionError("the system did not recover by itself:\n" + replicas.output()[-6000:])
 
 
-def test_redis_restarted_mid_conversation(replicas, services):
-    _, redis = services
-    status, _, body = say(replicas.base(0), "someone on tiktok is blackmailing me with my nudes")
+def interrupted(replicas: Replicas, server, opener: str) -> str:
+    """A conversation during which `server` stops and starts again; its session."""
+    status, _, body = say(replicas.base(0), opener)
     assert status == 200
     session = body["session"]
-    redis.stop()
-    status, _, body = say(replicas.base(1), "what do i do now", session)
-    assert_kind(status, body)
-    redis.start()
+    server.stop()
+    for n in range(2):  # either gateway
+        status, _, body = say(replicas.base(n), "please help, what do i do now", session)
+        assert_kind(status, body)
+    server.start()
     carries_on(replicas, session)
-    # Live events cross between the gateways again.
+    return session
+
+
+def test_redis_restarted_mid_conversation(replicas, services):
+    session = interrupted(replicas, services[1], "someone on tiktok is blackmailing me with my nudes")
+    # Nothing lost or doubled while the gateways could not share events.
     status, _, stored = call("GET", f"{replicas.base(0)}/api/chat/{session}/messages")
     seqs = [m["seq"] for m in stored["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))
 
 
 def test_postgres_restarted_mid_conversation(replicas, services):
-    postgres, _ = services
-    status, _, body = say(replicas.base(0), "he wants 200 quid or he sends my pics to everyone")
-    assert status == 200
-    session = body["session"]
-    postgres.stop()
-    for n in range(2):  # either gateway
-        status, _, body = say(replicas.base(n), "please help", session)
-        assert_kind(status, body)
-    postgres.start()
-    carries_on(replicas, session)
+    interrupted(replicas, services[0], "he wants 200 quid or he sends my pics to everyone")

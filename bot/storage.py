@@ -297,7 +297,9 @@ class Store:
         if self.is_sqlite:
             # secure_delete overwrites the pages, but the write-ahead log still holds
             # their old versions until a checkpoint: write them back and empty it.
-            await self._run(lambda db: db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")))
+            # (Its result row is read here: left unread, it keeps the statement open and
+            # a later transaction on this connection can't commit.)
+            await self._run(lambda db: db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchall())
 
     async def sessions_idle_since(self, cutoff: float) -> List[str]:
         """Ids of sessions with no message since `cutoff` (a Unix time)."""

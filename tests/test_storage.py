@@ -36,6 +36,21 @@ async def test_a_deleted_conversation_leaves_no_trace_in_any_file(tmp_path):
     await store.close()
 
 
+async def test_a_retention_pass_can_delete_many_conversations_in_a_row(database_url):
+    """On SQLite each erasure empties the write-ahead log: that must not leave the
+    connection unable to commit the next one."""
+    store = Store(database_url)
+    sessions = [f"retention-{n}-" + "r" * 20 for n in range(4)]
+    for session in sessions:
+        await store.create_session(session, "web")
+        await store.add_messages(session, [{"from": "user", "text": "hello"}])
+    for session in sessions:
+        await store.delete_session(session)
+        await store.create_session(session + "-again", "web")
+    assert [await store.session_exists(s) for s in sessions] == [False] * 4
+    await store.close()
+
+
 async def test_messages_keep_their_order_under_concurrent_writers(database_url):
     store = Store(database_url)
     await store.create_session(SESSION, "web")

@@ -3,13 +3,15 @@ import logging
 
 from aiohttp import web
 
-from bot import api, reports, retention, staff_api, telegram, web_page, websocket, whatsapp
+from bot import (api, insights_api, reports, retention, staff_api, telegram, web_page, websocket,
+                 whatsapp)
 from bot.addresses import AddressBook
 from bot.bus import make_bus
 from bot.config import Settings
 from bot.conversation import Conversations
 from bot.errors import errors_as_json, security_headers
 from bot.handoff import Handoffs
+from bot.insights import Insights
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
@@ -35,13 +37,13 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
     bus = make_bus(settings.redis_url)
     feed = StaffFeed(settings.staff_away_seconds, bus)
+    hours = SupportHours(settings.support_hours, settings.support_timezone)
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
                           AddressBook(store, settings.channel_id_key),
-                          feed, TurnLocks(settings.redis_url))
+                          feed, TurnLocks(settings.redis_url), Insights(store, hours, feed.on_shift))
     app[CONVERSATIONS] = chats
-    app[HANDOFFS] = Handoffs(chats, SupportHours(settings.support_hours, settings.support_timezone),
-                             settings.handoff_minutes_each)
+    app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
     app[AUTH] = StaffAuth(store, settings.staff_session_hours)
 
     async def close(app: web.Application) -> None:
@@ -58,6 +60,7 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
 
     app.cleanup_ctx.append(sharing)
     app.on_cleanup.append(close)
-    for module in (api, websocket, web_page, telegram, whatsapp, reports, retention, staff_api):
+    for module in (api, websocket, web_page, telegram, whatsapp, reports, retention, staff_api,
+                   insights_api):
         module.setup_routes(app)
     return app

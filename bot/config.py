@@ -65,6 +65,9 @@ class Settings:
     # How long a case's reference and delivery status are kept (its answers go
     # as soon as it is delivered).
     case_retention_days: float = 30.0
+    # How long the insights' anonymous hourly counts are kept (bot/insights.py):
+    # two years, to compare a month with the same month last year.
+    insights_retention_days: float = 730.0
 
     @property
     def reporting_enabled(self) -> bool:
@@ -122,6 +125,7 @@ class Settings:
             ("REPORT_RETRY_MAX_SECONDS", "report_retry_max_seconds", float),
             ("REPORT_GIVE_UP_HOURS", "report_give_up_hours", float),
             ("CASE_RETENTION_DAYS", "case_retention_days", float),
+            ("INSIGHTS_RETENTION_DAYS", "insights_retention_days", float),
         ):
             if get(name) is not None:
                 values[key] = kind(get(name))

@@ -27,6 +27,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
 from bot.addresses import AddressBook
 from bot.bus import offer
+from bot.insights import Insights
 from bot.language import emoji_meaning, kind_of_text
 from bot.ratelimit import RateLimiter
 from bot.rasa_client import AssistantUnavailable, RasaClient
@@ -83,13 +84,14 @@ def normalise(text: str) -> str:
 class Conversations:
     def __init__(self, store: Store, assistant: RasaClient, redactor: Redactor,
                  limiter: RateLimiter, addresses: AddressBook, staff_feed: StaffFeed,
-                 turns: Optional[TurnLocks] = None) -> None:
+                 turns: Optional[TurnLocks] = None, insights: Optional[Insights] = None) -> None:
         self.store = store
         self.assistant = assistant
         self.redactor = redactor
         self.limiter = limiter
         self.addresses = addresses
         self.staff_feed = staff_feed
+        self.insights = insights
         # channel -> sends one message to a messaging-app user (telegram.py, whatsapp.py)
         self.deliverers: Dict[str, Callable[[str, Dict[str, Any]], Awaitable[bool]]] = {}
         self._reminded: Dict[str, float] = {}
@@ -139,6 +141,8 @@ class Conversations:
         self.limiter.forget(session_id)
         self.addresses.forget(session_id)
         self._reminded.pop(session_id, None)
+        if self.insights:
+            self.insights.forget(session_id)
         self._publish(session_id, {"type": "forgotten"})
         self._listeners.pop(session_id, None)
         self.staff_feed.publish({"type": "queue_changed"})
@@ -202,7 +206,8 @@ class Conversations:
                     replies += await self.resume_bot(
                         session_id, handoff, "resumed" if replies else "released")
                 replies += await self._replies(session_id, for_assistant, kind)
-            stored = await self._add(session_id, [{"from": "bot", **r} for r in replies])
+            stored = await self._add(session_id, [{"from": "bot", **r} for r in replies],
+                                     typed=None if tapped else shown)
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
@@ -308,10 +313,15 @@ class Conversations:
         return await self.push(session_id, [{"from": "staff", "text": await self.redact(normalise(text))}])
 
     async def _add(self, session_id: str, messages: List[Dict[str, Any]],
-                   handoff: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+                   handoff: Optional[Dict[str, Any]] = None,
+                   typed: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Stores, publishes and counts messages. `typed`: the person's redacted
+        words these messages answer, when they typed them."""
         stored = await self.store.add_messages(session_id, messages)
         for message in stored:
             self._publish(session_id, {"type": "message", **message})
+        if stored and self.insights:
+            await self.insights.stored(session_id, stored, typed)
         if stored and self.staff_feed.watched:
             handoff = handoff or await self.store.handoff_for_session(session_id)
             if handoff and handoff["status"] in OPEN:

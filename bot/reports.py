@@ -32,6 +32,7 @@ from bot.api import BadInput, read_json_object
 from bot.config import Settings
 from bot.errors import json_error, log_failure
 from bot.handoff import HandoffError
+from bot.insights import Insights
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.messaging import ProviderHttp, body_signature
 from bot.replies import reply
@@ -92,10 +93,12 @@ def staff_view(case: Dict[str, Any]) -> Dict[str, Any]:
 
 
 class Reporting:
-    def __init__(self, store: Store, settings: Settings, feed: StaffFeed) -> None:
+    def __init__(self, store: Store, settings: Settings, feed: StaffFeed,
+                 insights: Optional[Insights] = None) -> None:
         self.store = store
         self.settings = settings
         self.feed = feed
+        self.insights = insights
         self.enabled = settings.reporting_enabled
         # Keyed from the webhook secret: only a gateway that can sign a case can open one.
         self._sealer = Sealer(b"case", settings.report_webhook_secret.encode())
@@ -157,6 +160,8 @@ class Reporting:
         if added:
             self._wake.set()
             self.feed.publish({"type": "cases_changed"})
+            if self.insights:
+                await self.insights.passed_on(session_id)
         return {"reference": case["reference"], "status": case["status"], "already": not added}
 
     # --- delivering ------------------------------------------------------------
@@ -306,7 +311,7 @@ def check_optional_text(value: Any, limit: int) -> Optional[str]:
 
 def setup_routes(app: web.Application) -> None:
     chats = app[CONVERSATIONS]
-    app[REPORTS] = Reporting(chats.store, app[SETTINGS], chats.staff_feed)
+    app[REPORTS] = Reporting(chats.store, app[SETTINGS], chats.staff_feed, chats.insights)
     chats.keep_answer = app[REPORTS].hold
     app.cleanup_ctx.append(delivering)
     app.router.add_get(API + "cases", list_cases)

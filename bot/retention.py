@@ -1,7 +1,8 @@
 """Deletes conversations with no message for RETENTION_HOURS (default 48), from
 the gateway's store and from Rasa's tracker store, every RETENTION_SWEEP_SECONDS;
 and the records of cases passed on (reference and delivery status only, by
-then) after CASE_RETENTION_DAYS."""
+then) after CASE_RETENTION_DAYS; the insights' hourly counts after
+INSIGHTS_RETENTION_DAYS."""
 import asyncio
 import contextlib
 import logging
@@ -10,6 +11,7 @@ import time
 from aiohttp import web
 
 from bot.errors import log_failure
+from bot.insights import hour_of
 from bot.keys import CONVERSATIONS, SETTINGS
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ async def sweep(app: web.Application) -> int:
     chats.limiter.sweep()
     cases = await chats.store.delete_cases_older_than(
         time.time() - app[SETTINGS].case_retention_days * 86400)
+    await chats.store.delete_insights_before(
+        hour_of(time.time() - app[SETTINGS].insights_retention_days * 86400))
     if expired or cases:
         logger.info("Retention: deleted %d conversation(s) and %d case record(s).",
                     len(expired), cases)

@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -121,6 +121,32 @@ CREATE TABLE IF NOT EXISTS held_answers (
     field TEXT NOT NULL,
     sealed TEXT NOT NULL,
     PRIMARY KEY (session_id, field)
+);
+-- Insights (bot/insights.py): anonymous counts per hour, never who. They stay
+-- when the conversations they counted are deleted. `hour`: its start, in
+-- seconds since 1970 (UTC).
+CREATE TABLE IF NOT EXISTS insight_counts (
+    hour BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (hour, name)
+);
+-- What a conversation has been counted for already (reached step 1, ...), so
+-- that it counts once. Goes with the conversation.
+CREATE TABLE IF NOT EXISTS insight_marks (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (session_id, name)
+);
+-- Messages the assistant did not understand, redacted, for admins to turn into
+-- training examples. Deleted with their conversation, unless an admin keeps one
+-- for training (then session_id is cleared). `day`: its start, UTC.
+CREATE TABLE IF NOT EXISTS unclear_messages (
+    id TEXT PRIMARY KEY,
+    session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    day DOUBLE PRECISION NOT NULL,
+    intent TEXT
 );
 """
 
@@ -508,6 +534,70 @@ class Store:
         return await self._run(lambda db: db.execute(text(
             "DELETE FROM cases WHERE created_at < :cutoff AND status <> 'pending'"),
             {"cutoff": cutoff}).rowcount)
+
+    # --- insights: anonymous counts, and messages not understood -----------------
+    async def count(self, session_id: Optional[str], hour: int, each: Sequence[str] = (),
+                    marks: Optional[Dict[str, Sequence[str]]] = None,
+                    unclear: Optional[Tuple[str, str]] = None) -> List[str]:
+        """Adds one to each counter in `each`; and for each mark this conversation
+        gets for the first time, one to that mark's counters. Returns the new marks.
+        `unclear`: (id, redacted text) of a message the assistant did not understand.
+        A conversation erased meanwhile gets no marks and leaves no text."""
+        def work(db):
+            names, new = list(each), []
+            for mark, counters in (marks or {}).items():
+                if db.execute(text(
+                        "INSERT INTO insight_marks (session_id, name) SELECT id, :m FROM sessions"
+                        " WHERE id = :s ON CONFLICT DO NOTHING"),
+                        {"s": session_id, "m": mark}).rowcount:
+                    new.append(mark)
+                    names.extend(counters)
+            for name in names:
+                db.execute(text(
+                    "INSERT INTO insight_counts (hour, name, count) VALUES (:h, :n, 1)"
+                    " ON CONFLICT (hour, name) DO UPDATE SET count = insight_counts.count + 1"),
+                    {"h": hour, "n": name})
+            if unclear:
+                db.execute(text(
+                    "INSERT INTO unclear_messages (id, session_id, text, day)"
+                    " SELECT :id, id, :t, :day FROM sessions WHERE id = :s"),
+                    {"id": unclear[0], "s": session_id, "t": unclear[1],
+                     "day": hour - hour % 86400})
+            return new
+        return await self._run(work)
+
+    async def insight_counts(self, since_hour: int, until_hour: int) -> List[Tuple[int, str, int]]:
+        """(hour, name, count) with since_hour <= hour < until_hour."""
+        def work(db):
+            rows = db.execute(text("SELECT hour, name, count FROM insight_counts"
+                                   " WHERE hour >= :a AND hour < :b ORDER BY hour"),
+                              {"a": since_hour, "b": until_hour})
+            return [(int(hour), name, int(count)) for hour, name, count in rows]
+        return await self._run(work)
+
+    async def delete_insights_before(self, hour: int) -> int:
+        return await self._run(lambda db: db.execute(text(
+            "DELETE FROM insight_counts WHERE hour < :h"), {"h": hour}).rowcount)
+
+    async def unclear_messages(self, limit: int = 100) -> List[Dict[str, Any]]:
+        """Newest first; kept ones (with their intent) too."""
+        def work(db):
+            rows = db.execute(text("SELECT id, text, day, intent FROM unclear_messages"
+                                   " ORDER BY day DESC, intent IS NULL DESC, id LIMIT :n"),
+                              {"n": limit})
+            return [{"id": id_, "text": text_, "day": iso_time(day)[:10], "intent": intent}
+                    for id_, text_, day, intent in rows]
+        return await self._run(work)
+
+    async def keep_unclear(self, message_id: str, intent: str) -> bool:
+        """Kept for training: labelled, and no longer linked to its conversation."""
+        return await self._run(lambda db: db.execute(text(
+            "UPDATE unclear_messages SET intent = :i, session_id = NULL WHERE id = :id"),
+            {"i": intent, "id": message_id}).rowcount == 1)
+
+    async def drop_unclear(self, message_id: str) -> bool:
+        return await self._run(lambda db: db.execute(text(
+            "DELETE FROM unclear_messages WHERE id = :id"), {"id": message_id}).rowcount == 1)
 
     # --- staff accounts, their console sessions, the audit log --------------------
     async def add_staff(self, username: str, password_hash: str, admin: bool = False) -> bool:

@@ -5,7 +5,7 @@ tell them apart. Every one keeps the emergency numbers in view: whatever else is
 wrong, a person in danger still learns where to turn.
 """
 from functools import lru_cache
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import yaml
 
@@ -79,12 +79,17 @@ def reply(name: str) -> Dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
-def _domain_responses() -> Dict[str, Any]:
-    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+def _domain() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def domain_intents() -> List[str]:
+    """The assistant's intents, as domain.yml lists them."""
+    return [next(iter(i)) if isinstance(i, dict) else i for i in _domain()["intents"]]
 
 
 def domain_reply(name: str) -> Dict[str, Any]:
     """One of the assistant's own responses (domain.yml), for when the gateway must
     say it without Rasa: a crisis while a person holds the conversation."""
-    variant = next(v for v in _domain_responses()[name] if not v.get("condition"))
+    variant = next(v for v in _domain()["responses"][name] if not v.get("condition"))
     return {"text": variant["text"], "response": name}

@@ -1,6 +1,6 @@
 """The staff console: the page (GET /staff) and its API (docs/api.md).
 
-    POST /staff/api/login                        {"username", "password"} -> cookie, {"username", "csrf_token"}
+    POST /staff/api/login                        {"username", "password"} -> cookie, {"username", "csrf_token", "admin"}
     POST /staff/api/logout
     GET  /staff/api/me                           -> {"username", "csrf_token", "admin"}
     GET  /staff/api/queue                        -> {"conversations": [...]} in queue order
@@ -81,7 +81,9 @@ async def login(request: web.Request) -> web.Response:
     auth.throttle.succeeded(username)
     started = await auth.start_session(username)
     await auth.store.audit(username, "login")
-    response = web.json_response({"username": username, "csrf_token": started["csrf_token"]})
+    member = await auth.store.staff_member(username)
+    response = web.json_response({"username": username, "csrf_token": started["csrf_token"],
+                                  "admin": bool(member and member["admin"])})
     set_session_cookie(response, request, started["token"], auth.session_seconds)
     return response
 

@@ -580,10 +580,10 @@ class Store:
             "DELETE FROM insight_counts WHERE hour < :h"), {"h": hour}).rowcount)
 
     async def unclear_messages(self, limit: int = 100) -> List[Dict[str, Any]]:
-        """Newest first; kept ones (with their intent) too."""
+        """The ones still to look at, newest first, then the ones kept (with their intent)."""
         def work(db):
             rows = db.execute(text("SELECT id, text, day, intent FROM unclear_messages"
-                                   " ORDER BY day DESC, intent IS NULL DESC, id LIMIT :n"),
+                                   " ORDER BY intent IS NULL DESC, day DESC, id LIMIT :n"),
                               {"n": limit})
             return [{"id": id_, "text": text_, "day": iso_time(day)[:10], "intent": intent}
                     for id_, text_, day, intent in rows]

@@ -99,10 +99,11 @@ def as_victim(base, *texts, session=None, wait_for=None):
         return pool.submit(asyncio.run, talk()).result(timeout=120)
 
 
-def open_console(browser, system, prefix):
-    """A new staff account, logged in on the console page in its own browser context."""
+def open_console(browser, system, prefix, *flags):
+    """A new staff account (`flags`: e.g. "--admin"), logged in on the console page in its
+    own browser context."""
     name = f"{prefix}{secrets.token_hex(3)}"
-    add_staff(system["env"], name)
+    add_staff(system["env"], name, PASSWORD, *flags)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     console = context.new_page()
     console.goto(system["base"] + "/staff")

@@ -20,6 +20,7 @@
   const byId = (id) => document.getElementById(id);
   const ui = {
     account: byId("account"), signedIn: byId("signed-in"), alerts: byId("alerts"), logout: byId("logout"),
+    insightsLink: byId("insights-link"),
     status: byId("status"), error: byId("error"),
     login: byId("login"), loginForm: byId("login-form"), username: byId("username"),
     password: byId("password"), loginError: byId("login-error"), loginSubmit: byId("login-submit"),
@@ -984,6 +985,7 @@
     ui.loginError.textContent = "";
     ui.login.hidden = true;
     ui.signedIn.textContent = `Signed in as ${me.username}`;
+    ui.insightsLink.hidden = data.admin !== true; // the page and its API check this too
     ui.account.hidden = false;
     ui.console.hidden = false;
     updateAlertsButton();

@@ -1,0 +1,138 @@
+"""The insights page and its API, for admins only (`python -m bot.staff add NAME --admin`).
+
+    GET  /staff/insights                               the page (login first; 403 for non-admins)
+    GET  /staff/api/insights?days=7                    counts for the last 1-366 days (bot/insights.py)
+    GET  /staff/api/insights.csv?days=7                the same, a row a day, as CSV
+    GET  /staff/api/insights/unclear                   {"messages", "intents"}: not understood, redacted
+    POST /staff/api/insights/unclear/{id}/keep         {"intent"}: kept as a training example
+    POST /staff/api/insights/unclear/{id}/dismiss      deleted
+    GET  /staff/api/insights/training.yml              the kept examples, as Rasa NLU data
+
+Staff without the admin role get 403; callers without a session 401 (staff_api.staff_only).
+"""
+import csv
+import io
+from typing import Dict, List
+
+from aiohttp import web
+
+from bot.api import BadInput, read_json_object
+from bot.errors import json_error
+from bot.insights import Insights
+from bot.keys import CONVERSATIONS
+from bot.replies import domain_intents
+from bot.staff_api import API, AUTH, staff
+from bot.web_page import STATIC
+
+INSIGHTS = API + "insights"
+MAX_DAYS = 366
+NOT_ADMIN = "Only admins can see insights. Ask an admin to give you the role."
+
+
+def insights(request: web.Request) -> Insights:
+    return request.app[CONVERSATIONS].insights
+
+
+def admins_only(handler):
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if not request["staff"]["admin"]:
+            return json_error(403, NOT_ADMIN)
+        return await handler(request)
+    return checked
+
+
+def days_asked(request: web.Request) -> int:
+    given = request.query.get("days", "7")
+    if not given.isdigit() or not 1 <= int(given) <= MAX_DAYS:
+        raise BadInput(400, f"days must be a whole number from 1 to {MAX_DAYS}.")
+    return int(given)
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    session = await request.app[AUTH].session(request)
+    if session is None:
+        raise web.HTTPSeeOther("/staff")  # log in there, then follow the link back
+    if not session["admin"]:
+        return web.Response(status=403, text=NOT_ADMIN)
+    return web.FileResponse(STATIC / "insights.html")
+
+
+@admins_only
+async def summary(request: web.Request) -> web.Response:
+    try:
+        days = days_asked(request)
+    except BadInput as problem:
+        return json_error(problem.status, problem.message)
+    return web.json_response(await insights(request).summary(days))
+
+
+@admins_only
+async def export(request: web.Request) -> web.Response:
+    try:
+        days = days_asked(request)
+    except BadInput as problem:
+        return json_error(problem.status, problem.message)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(await insights(request).csv_rows(days))
+    await request.app[AUTH].store.audit(staff(request), "insights_export")
+    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="insights-last-{days}-days.csv"'})
+
+
+@admins_only
+async def unclear(request: web.Request) -> web.Response:
+    return web.json_response({"messages": await request.app[AUTH].store.unclear_messages(),
+                              "intents": domain_intents()})
+
+
+@admins_only
+async def keep(request: web.Request) -> web.Response:
+    try:
+        intent = (await read_json_object(request)).get("intent")
+    except BadInput as problem:
+        return json_error(problem.status, problem.message)
+    if intent not in domain_intents():
+        return json_error(400, "Choose one of the assistant's intents.")
+    store = request.app[AUTH].store
+    if not await store.keep_unclear(request.match_info["id"], intent):
+        return json_error(404, "That message is gone (its conversation was deleted).")
+    await store.audit(staff(request), "unclear_kept")
+    return web.json_response({"id": request.match_info["id"], "intent": intent})
+
+
+@admins_only
+async def dismiss(request: web.Request) -> web.Response:
+    store = request.app[AUTH].store
+    if not await store.drop_unclear(request.match_info["id"]):
+        return json_error(404, "That message is gone already.")
+    await store.audit(staff(request), "unclear_dismissed")
+    return web.json_response({"id": request.match_info["id"], "dismissed": True})
+
+
+@admins_only
+async def training(request: web.Request) -> web.Response:
+    kept: Dict[str, List[str]] = {}
+    for message in await request.app[AUTH].store.unclear_messages(limit=10_000):
+        if message["intent"]:
+            kept.setdefault(message["intent"], []).append(message["text"])
+    return web.Response(text=nlu_yaml(kept), content_type="text/yaml", charset="utf-8", headers={
+        "Content-Disposition": 'attachment; filename="unclear-examples.yml"'})
+
+
+def nlu_yaml(examples: Dict[str, List[str]]) -> str:
+    """Rasa's NLU training format, ready to merge into data/nlu/ after a read-through."""
+    lines = ['version: "3.1"', "nlu:"]
+    for intent, texts in sorted(examples.items()):
+        lines += [f"- intent: {intent}", "  examples: |"]
+        lines += [f"    - {' '.join(text.split())}" for text in texts]
+    return "\n".join(lines) + "\n"
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/staff/insights", page)
+    app.router.add_get(INSIGHTS, summary)
+    app.router.add_get(INSIGHTS + ".csv", export)
+    app.router.add_get(INSIGHTS + "/unclear", unclear)
+    app.router.add_post(INSIGHTS + "/unclear/{id}/keep", keep)
+    app.router.add_post(INSIGHTS + "/unclear/{id}/dismiss", dismiss)
+    app.router.add_get(INSIGHTS + "/training.yml", training)

@@ -1,5 +1,6 @@
 """The gateway's HTTP API against the running system: what a victim's client
 and a careless or hostile one can send, and what comes back."""
+import asyncio
 import time
 
 import pytest
@@ -225,6 +226,9 @@ def test_old_conversations_are_deleted_by_the_retention_job(stack, start_gateway
         assert time.monotonic() < deadline, "the conversation was not deleted"
         time.sleep(0.5)
     assert rasa_user_events(stack, session) == []
+    # Its anonymous counts outlive it (bot/insights.py).
+    from tests.test_insights_stack import raw_counts
+    assert asyncio.run(raw_counts(gateway["env"]["DATABASE_URL"]))["conversations"] == 1
     # A conversation that is still going is kept.
     _, _, fresh = chat(None, "hi", base=gateway["base"])
     assert call("GET", f"{gateway['base']}/api/chat/{fresh['session']}/messages")[0] == 200

@@ -178,3 +178,14 @@ def test_waits_are_read_from_the_histogram():
     histogram = {"wait_le_1": 4, "wait_le_10": 4, "wait_over_240": 2}
     assert wait_percentile(histogram, 0.5) == 10 and wait_percentile(histogram, 0.9) == ">240"
     assert wait_percentile({"wait_le_1": 4}, 0.5) is None  # fewer than 5 waits: not shown
+
+
+async def test_counts_older_than_their_retention_go(store):
+    insights = Insights(store, HOURS)
+    old, recent = at("2024-11-01T10:00:00"), at("2026-11-20T10:00:00")
+    for n in range(5):
+        await conversation(store, insights, 600 + n, old + n)
+        await conversation(store, insights, 700 + n, recent + n)
+    await store.delete_insights_before(int(at("2025-11-25T00:00:00")))
+    assert [(hour, name, count) for hour, name, count in await store.insight_counts(0, 2 ** 40)
+            if name == "conversations"] == [(int(recent), "conversations", 5)]

@@ -18,7 +18,8 @@ from bot.storage import Store
 from bot.support_hours import SupportHours
 from tests.handoff_clients import PASSWORD, Staff, Victim, add_staff, responses, signed_in_staff
 from tests.test_staff_console import open_console
-from tests.test_web_page import ARTIFACTS, WAIT_MS, browser  # noqa: F401 - browser is a fixture
+from tests.test_web_page import (ARTIFACTS, WAIT_MS, browser,  # noqa: F401 - browser is a fixture
+                                 serious_accessibility_problems)
 
 STEPS = {"step_1": "utter_step_dont_pay", "step_2": "utter_step_stop_replying",
          "step_3": "utter_step_keep_evidence", "step_4": "utter_step_report"}
@@ -232,6 +233,7 @@ def test_an_admin_reads_the_insights_page_in_a_browser(start_gateway, browser, t
         assert console.locator(".daily-chart path.wait-line").count() >= 1
         assert console.locator("#unclear .unclear-item").count() >= 1
         console.screenshot(path=str(ARTIFACTS / "insights.png"), full_page=True)
+        assert serious_accessibility_problems(console) == []
 
         # Keep one message not understood as a training example: it is in the export.
         first = console.locator("#unclear .unclear-item").first

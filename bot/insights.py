@@ -189,31 +189,29 @@ class Insights:
         self._counted.discard(session_id)
 
     # --- summing up -------------------------------------------------------------
-    def period(self, days: int, today: Optional[date] = None) -> Tuple[date, date, int, int]:
-        """The last `days` local days, today included: (first, last, since, until) with
-        since/until as UTC hour starts."""
+    def days(self, count: int, today: Optional[date] = None) -> Tuple[List[date], List[Tuple[int, int]]]:
+        """The last `count` local days, today included, and for each the hour buckets
+        it holds (first, end), UTC: those that start on that local day."""
         today = today or datetime.now(self.hours.zone).date()
-        first = today - timedelta(days=days - 1)
-        since = datetime(first.year, first.month, first.day, tzinfo=self.hours.zone).timestamp()
-        after = today + timedelta(days=1)
-        until = datetime(after.year, after.month, after.day, tzinfo=self.hours.zone).timestamp()
-        return first, today, hour_of(since), hour_of(until + 3599)
+        dates = [today - timedelta(days=count - 1 - d) for d in range(count + 1)]
+        starts = [hour_of(datetime(d.year, d.month, d.day, tzinfo=self.hours.zone).timestamp() + 3599)
+                  for d in dates]
+        return dates[:-1], list(zip(starts, starts[1:]))
 
-    async def _tally(self, days: int, today: Optional[date]):
-        """Raw sums for the period: per local day, in all, and per weekday and hour."""
-        first, last, since, until = self.period(days, today)
-        by_day: Dict[date, Dict[str, int]] = {first + timedelta(d): {} for d in range(days)}
+    async def _tally(self, count: int, today: Optional[date]):
+        """Sums for the period: per local day, in all, and conversations per weekday and hour."""
+        dates, bounds = self.days(count, today)
+        per_day, hourly = await self.store.insight_sums(bounds)
+        by_day: Dict[date, Dict[str, int]] = {day: {} for day in dates}
         totals: Dict[str, int] = {}
+        for index, name, total in per_day:
+            by_day[dates[index]][name] = total
+            totals[name] = totals.get(name, 0) + total
         heat = [[0] * 24 for _ in range(7)]
-        for hour, name, count in await self.store.insight_counts(since, until):
-            local = datetime.fromtimestamp(hour, self.hours.zone)
-            if local.date() not in by_day:
-                continue  # the edge of a day that began off the hour (a half-hour zone)
-            for counts in (by_day[local.date()], totals):
-                counts[name] = counts.get(name, 0) + count
-            if name == "conversations":
-                heat[local.weekday()][local.hour] += count
-        return first, last, by_day, totals, heat
+        for hour, conversations in hourly:
+            when = datetime.fromtimestamp(hour, self.hours.zone)
+            heat[when.weekday()][when.hour] += conversations
+        return dates[0], dates[-1], by_day, totals, heat
 
     async def summary(self, days: int, today: Optional[date] = None) -> Dict[str, Any]:
         """What the page shows: every count already made safe to show."""

@@ -566,6 +566,27 @@ class Store:
             return new
         return await self._run(work)
 
+    async def insight_sums(self, days: Sequence[Tuple[int, int]]) -> Tuple[
+            List[Tuple[int, str, int]], List[Tuple[int, int]]]:
+        """For days given as (first hour, end hour): (day's index, counter, sum) for every
+        counter each day, and (hour, conversations) for every hour of them. Summed here,
+        not in Python: a year is ~150,000 rows."""
+        def work(db):
+            values = ", ".join(f"(:i{n}, :a{n}, :b{n})" for n in range(len(days)))
+            params = {key: value for n, (first, end) in enumerate(days)
+                      for key, value in ((f"i{n}", n), (f"a{n}", first), (f"b{n}", end))}
+            per_day = db.execute(text(
+                f"WITH days (i, first_hour, end_hour) AS (VALUES {values})"
+                f" SELECT days.i, c.name, SUM(c.count) FROM insight_counts c JOIN days"
+                f" ON c.hour >= days.first_hour AND c.hour < days.end_hour"
+                f" GROUP BY days.i, c.name"), params)
+            hourly = db.execute(text(
+                "SELECT hour, count FROM insight_counts WHERE name = 'conversations'"
+                " AND hour >= :a AND hour < :b"), {"a": days[0][0], "b": days[-1][1]})
+            return ([(int(i), name, int(total)) for i, name, total in per_day],
+                    [(int(hour), int(count)) for hour, count in hourly])
+        return await self._run(work)
+
     async def insight_counts(self, since_hour: int, until_hour: int) -> List[Tuple[int, str, int]]:
         """(hour, name, count) with since_hour <= hour < until_hour."""
         def work(db):

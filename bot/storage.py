@@ -587,15 +587,6 @@ class Store:
                     [(int(hour), int(count)) for hour, count in hourly])
         return await self._run(work)
 
-    async def insight_counts(self, since_hour: int, until_hour: int) -> List[Tuple[int, str, int]]:
-        """(hour, name, count) with since_hour <= hour < until_hour."""
-        def work(db):
-            rows = db.execute(text("SELECT hour, name, count FROM insight_counts"
-                                   " WHERE hour >= :a AND hour < :b ORDER BY hour"),
-                              {"a": since_hour, "b": until_hour})
-            return [(int(hour), name, int(count)) for hour, name, count in rows]
-        return await self._run(work)
-
     async def delete_insights_before(self, hour: int) -> int:
         return await self._run(lambda db: db.execute(text(
             "DELETE FROM insight_counts WHERE hour < :h"), {"h": hour}).rowcount)

@@ -41,7 +41,7 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
                           AddressBook(store, settings.channel_id_key),
-                          feed, TurnLocks(settings.redis_url), Insights(store, hours, feed.on_shift))
+                          feed, Insights(store, hours, feed.on_shift), TurnLocks(settings.redis_url))
     app[CONVERSATIONS] = chats
     app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
     app[AUTH] = StaffAuth(store, settings.staff_session_hours)

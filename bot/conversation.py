@@ -84,7 +84,7 @@ def normalise(text: str) -> str:
 class Conversations:
     def __init__(self, store: Store, assistant: RasaClient, redactor: Redactor,
                  limiter: RateLimiter, addresses: AddressBook, staff_feed: StaffFeed,
-                 turns: Optional[TurnLocks] = None, insights: Optional[Insights] = None) -> None:
+                 insights: Insights, turns: Optional[TurnLocks] = None) -> None:
         self.store = store
         self.assistant = assistant
         self.redactor = redactor
@@ -141,8 +141,7 @@ class Conversations:
         self.limiter.forget(session_id)
         self.addresses.forget(session_id)
         self._reminded.pop(session_id, None)
-        if self.insights:
-            self.insights.forget(session_id)
+        self.insights.forget(session_id)
         self._publish(session_id, {"type": "forgotten"})
         self._listeners.pop(session_id, None)
         self.staff_feed.publish({"type": "queue_changed"})
@@ -320,7 +319,7 @@ class Conversations:
         stored = await self.store.add_messages(session_id, messages)
         for message in stored:
             self._publish(session_id, {"type": "message", **message})
-        if stored and self.insights:
+        if stored:
             await self.insights.stored(session_id, stored, typed)
         if stored and self.staff_feed.watched:
             handoff = handoff or await self.store.handoff_for_session(session_id)

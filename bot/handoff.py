@@ -67,7 +67,7 @@ class Handoffs:
         if not staffed and not queue_when_closed and not already_queued:
             if not await self.store.session_exists(session_id):
                 return None
-            await self._insights(lambda i: i.handoff_requested(session_id, answered=False))
+            await self.chats.insights.handoff_requested(session_id, answered=False)
             return {"status": "unavailable",
                     "reason": "nobody_on_shift" if self.hours.is_open() else "out_of_hours",
                     "opens": None if self.hours.is_open() else self.hours.describe_next_opening()}
@@ -76,7 +76,7 @@ class Handoffs:
             session_id, secrets.token_urlsafe(12), crisis, bot_active=crisis or not staffed)
         if handoff is None:
             return None
-        await self._insights(lambda i: i.handoff_requested(session_id, answered=staffed))
+        await self.chats.insights.handoff_requested(session_id, answered=staffed)
         if await self.store.session_channel(session_id) != "web":
             await self.chats.addresses.keep(session_id)
         self.feed.publish({"type": "queue_changed"})
@@ -88,10 +88,6 @@ class Handoffs:
             "paused": not handoff["bot_active"],
             "already": handoff["already"],
         }
-
-    async def _insights(self, count) -> None:
-        if self.chats.insights:
-            await count(self.chats.insights)
 
     async def position(self, handoff_id: str) -> int:
         waiting = [h["id"] for h in await self.store.queue() if h["status"] == "waiting"]
@@ -141,8 +137,7 @@ class Handoffs:
                     handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
                     claimed_at=now, bot_active=False):
                 raise HandoffError(409, "Another staff member has already claimed this conversation.")
-            await self._insights(
-                lambda i: i.reached_person(session_id, now - handoff["requested_at"], now))
+            await self.chats.insights.reached_person(session_id, now - handoff["requested_at"], now)
             if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
                 try:
                     await self.chats.assistant.handoff(session_id, "paused")

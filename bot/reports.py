@@ -94,7 +94,7 @@ def staff_view(case: Dict[str, Any]) -> Dict[str, Any]:
 
 class Reporting:
     def __init__(self, store: Store, settings: Settings, feed: StaffFeed,
-                 insights: Optional[Insights] = None) -> None:
+                 insights: Insights) -> None:
         self.store = store
         self.settings = settings
         self.feed = feed
@@ -160,8 +160,7 @@ class Reporting:
         if added:
             self._wake.set()
             self.feed.publish({"type": "cases_changed"})
-            if self.insights:
-                await self.insights.passed_on(session_id)
+            await self.insights.passed_on(session_id)
         return {"reference": case["reference"], "status": case["status"], "already": not added}
 
     # --- delivering ------------------------------------------------------------

@@ -72,16 +72,18 @@ async def export(request: web.Request) -> web.Response:
         days = days_asked(request)
     except BadInput as problem:
         return json_error(problem.status, problem.message)
+    rows = await insights(request).csv_rows(days)
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(await insights(request).csv_rows(days))
-    await request.app[AUTH].store.audit(staff(request), "insights_export")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    await insights(request).store.audit(staff(request), "insights_export")
+    first, last = rows[1][0], rows[-2][0]  # the first and last day (the last row is the total)
     return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8", headers={
-        "Content-Disposition": f'attachment; filename="insights-last-{days}-days.csv"'})
+        "Content-Disposition": f'attachment; filename="insights-{first}-to-{last}.csv"'})
 
 
 @admins_only
 async def unclear(request: web.Request) -> web.Response:
-    return web.json_response({"messages": await request.app[AUTH].store.unclear_messages(),
+    return web.json_response({"messages": await insights(request).store.unclear_messages(),
                               "intents": domain_intents()})
 
 
@@ -93,7 +95,7 @@ async def keep(request: web.Request) -> web.Response:
         return json_error(problem.status, problem.message)
     if intent not in domain_intents():
         return json_error(400, "Choose one of the assistant's intents.")
-    store = request.app[AUTH].store
+    store = insights(request).store
     if not await store.keep_unclear(request.match_info["id"], intent):
         return json_error(404, "That message is gone (its conversation was deleted).")
     await store.audit(staff(request), "unclear_kept")
@@ -102,7 +104,7 @@ async def keep(request: web.Request) -> web.Response:
 
 @admins_only
 async def dismiss(request: web.Request) -> web.Response:
-    store = request.app[AUTH].store
+    store = insights(request).store
     if not await store.drop_unclear(request.match_info["id"]):
         return json_error(404, "That message is gone already.")
     await store.audit(staff(request), "unclear_dismissed")
@@ -112,7 +114,7 @@ async def dismiss(request: web.Request) -> web.Response:
 @admins_only
 async def training(request: web.Request) -> web.Response:
     kept: Dict[str, List[str]] = {}
-    for message in await request.app[AUTH].store.unclear_messages(limit=10_000):
+    for message in await insights(request).store.unclear_messages(limit=10_000):
         if message["intent"]:
             kept.setdefault(message["intent"], []).append(message["text"])
     return web.Response(text=nlu_yaml(kept), content_type="text/yaml", charset="utf-8", headers={

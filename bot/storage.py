@@ -587,9 +587,12 @@ class Store:
                     [(int(hour), int(count)) for hour, count in hourly])
         return await self._run(work)
 
-    async def delete_insights_before(self, hour: int) -> int:
-        return await self._run(lambda db: db.execute(text(
-            "DELETE FROM insight_counts WHERE hour < :h"), {"h": hour}).rowcount)
+    async def delete_insights_before(self, hour: int) -> None:
+        """Counts from before `hour`, and messages kept as training examples since then."""
+        def work(db):
+            db.execute(text("DELETE FROM insight_counts WHERE hour < :h"), {"h": hour})
+            db.execute(text("DELETE FROM unclear_messages WHERE day < :h"), {"h": hour})
+        await self._run(work)
 
     async def unclear_messages(self, limit: int = 100) -> List[Dict[str, Any]]:
         """The ones still to look at, newest first, then the ones kept (with their intent)."""

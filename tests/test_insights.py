@@ -180,12 +180,19 @@ def test_waits_are_read_from_the_histogram():
     assert wait_percentile({"wait_le_1": 4}, 0.5) is None  # fewer than 5 waits: not shown
 
 
-async def test_counts_older_than_their_retention_go(store):
+async def test_counts_and_kept_examples_older_than_their_retention_go(store):
     insights = Insights(store, HOURS)
     old, recent = at("2024-11-01T10:00:00"), at("2026-11-20T10:00:00")
     for n in range(5):
         await conversation(store, insights, 600 + n, old + n)
         await conversation(store, insights, 700 + n, recent + n)
+    await insights.stored(f"insights-test-session-0600-{int(old)}", [bot("utter_default")],
+                          typed="old words", at=old)
+    recent_words = f"insights-test-session-0700-{int(recent)}"
+    await insights.stored(recent_words, [bot("utter_default")], typed="new words", at=recent)
+    for message in await store.unclear_messages():
+        assert await store.keep_unclear(message["id"], "greet")
     await store.delete_insights_before(int(at("2025-11-25T00:00:00")))
+    assert [m["text"] for m in await store.unclear_messages()] == ["new words"]
     _, hourly = await store.insight_sums([(0, 2 ** 40)])
     assert hourly == [(int(recent) // 3600 * 3600, 5)]

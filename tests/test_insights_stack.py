@@ -158,6 +158,7 @@ async def test_insights_are_closed_to_anonymous_callers_and_to_staff_who_are_not
     async with admin.http.get(stack["base"] + "/staff/api/insights.csv?days=7") as response:
         assert response.status == 200 and response.content_type == "text/csv"
         assert "attachment" in response.headers["Content-Disposition"]
+        assert f'to-{summary["period"]["to"]}.csv"' in response.headers["Content-Disposition"]
         rows = list(csv.reader(io.StringIO(await response.text())))
     assert rows[0][:2] == ["date", "conversations"] and len(rows) == 1 + 7 + 1
     assert all(cell in ("", "<5", "0") or int(cell) >= 5 for row in rows[1:] for cell in row[1:])

@@ -34,10 +34,14 @@ def insights(request: web.Request) -> Insights:
 
 
 def admins_only(handler):
+    """403 unless an admin; bad input (BadInput) answered with its status and words."""
     async def checked(request: web.Request) -> web.StreamResponse:
         if not request["staff"]["admin"]:
             return json_error(403, NOT_ADMIN)
-        return await handler(request)
+        try:
+            return await handler(request)
+        except BadInput as problem:
+            return json_error(problem.status, problem.message)
     return checked
 
 
@@ -59,20 +63,12 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 @admins_only
 async def summary(request: web.Request) -> web.Response:
-    try:
-        days = days_asked(request)
-    except BadInput as problem:
-        return json_error(problem.status, problem.message)
-    return web.json_response(await insights(request).summary(days))
+    return web.json_response(await insights(request).summary(days_asked(request)))
 
 
 @admins_only
 async def export(request: web.Request) -> web.Response:
-    try:
-        days = days_asked(request)
-    except BadInput as problem:
-        return json_error(problem.status, problem.message)
-    rows = await insights(request).csv_rows(days)
+    rows = await insights(request).csv_rows(days_asked(request))
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)
     await insights(request).store.audit(staff(request), "insights_export")
@@ -89,10 +85,7 @@ async def unclear(request: web.Request) -> web.Response:
 
 @admins_only
 async def keep(request: web.Request) -> web.Response:
-    try:
-        intent = (await read_json_object(request)).get("intent")
-    except BadInput as problem:
-        return json_error(problem.status, problem.message)
+    intent = (await read_json_object(request)).get("intent")
     if intent not in domain_intents():
         return json_error(400, "Choose one of the assistant's intents.")
     store = insights(request).store

@@ -79,6 +79,10 @@ WAIT_MINUTES = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240)
 WAIT_OVER = "wait_over_240"
 
 
+# How many counted conversations a gateway remembers (about 100 bytes each).
+MAX_REMEMBERED = 100_000
+
+
 def wait_bucket(seconds: float) -> str:
     minutes = max(0.0, seconds) / 60
     return next((f"wait_le_{m}" for m in WAIT_MINUTES if minutes <= m), WAIT_OVER)
@@ -124,6 +128,8 @@ class Insights:
         self.hours = hours
         self.on_shift = on_shift  # how many staff are on shift now
         # Conversations counted already, so that most messages cost no extra write.
+        # Only a shortcut (the store's marks are the record), so it is simply emptied
+        # when full: conversations erased by another gateway are never forgotten here.
         self._counted: Set[str] = set()
 
     async def _count(self, session_id: Optional[str], at: Optional[float] = None,
@@ -158,6 +164,8 @@ class Insights:
             return
         if await self._count(session_id, at, each, marks, unclear=typed if each else None) \
                 and "conversation" in marks:
+            if len(self._counted) >= MAX_REMEMBERED:
+                self._counted.clear()
             self._counted.add(session_id)
 
     def _start_counters(self, at: Optional[float]) -> List[str]:

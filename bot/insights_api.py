@@ -106,10 +106,7 @@ async def dismiss(request: web.Request) -> web.Response:
 
 @admins_only
 async def training(request: web.Request) -> web.Response:
-    kept: Dict[str, List[str]] = {}
-    for message in await insights(request).store.unclear_messages(limit=10_000):
-        if message["intent"]:
-            kept.setdefault(message["intent"], []).append(message["text"])
+    kept = await insights(request).store.kept_examples()
     return web.Response(text=nlu_yaml(kept), content_type="text/yaml", charset="utf-8", headers={
         "Content-Disposition": 'attachment; filename="unclear-examples.yml"'})
 
@@ -117,7 +114,7 @@ async def training(request: web.Request) -> web.Response:
 def nlu_yaml(examples: Dict[str, List[str]]) -> str:
     """Rasa's NLU training format, ready to merge into data/nlu/ after a read-through."""
     lines = ['version: "3.1"', "nlu:"]
-    for intent, texts in sorted(examples.items()):
+    for intent, texts in examples.items():
         lines += [f"- intent: {intent}", "  examples: |"]
         lines += [f"    - {' '.join(text.split())}" for text in texts]
     return "\n".join(lines) + "\n"

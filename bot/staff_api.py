@@ -72,7 +72,8 @@ async def login(request: web.Request) -> web.Response:
         return json_error(429, "Too many failed attempts. Try again later.", **{"Retry-After": str(wait)})
     # Counted before the check, so that parallel guesses can't all slip in first.
     auth.throttle.failed(username)
-    if not await auth.check_password(username, password):
+    member = await auth.check_password(username, password)
+    if member is None:
         # Audited alike for unknown names (as "?"), so timing doesn't tell which exist.
         known = await auth.store.staff_member(username) is not None
         await auth.store.audit(username if known else "?", "login_failed")
@@ -81,9 +82,8 @@ async def login(request: web.Request) -> web.Response:
     auth.throttle.succeeded(username)
     started = await auth.start_session(username)
     await auth.store.audit(username, "login")
-    member = await auth.store.staff_member(username)
     response = web.json_response({"username": username, "csrf_token": started["csrf_token"],
-                                  "admin": bool(member and member["admin"])})
+                                  "admin": member["admin"]})
     set_session_cookie(response, request, started["token"], auth.session_seconds)
     return response
 

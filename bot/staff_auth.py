@@ -18,7 +18,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Deque, Dict, Optional
+from typing import Any, Deque, Dict, Optional
 
 from aiohttp import web
 
@@ -88,12 +88,13 @@ class StaffAuth:
         # hold up the store (and so the victims' chats).
         self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrypt")
 
-    async def check_password(self, username: str, password: str) -> bool:
+    async def check_password(self, username: str, password: str) -> Optional[Dict[str, Any]]:
+        """The account, if the password is right and it is not disabled; else None."""
         member = await self.store.staff_member(username)
         stored = member["password_hash"] if member else _DUMMY_HASH
         matches = await asyncio.get_running_loop().run_in_executor(
             self._hashing, password_matches, password, stored)
-        return matches and member is not None and not member["disabled"]
+        return member if matches and member is not None and not member["disabled"] else None
 
     async def start_session(self, username: str) -> Dict[str, str]:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

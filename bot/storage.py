@@ -604,6 +604,17 @@ class Store:
                     for id_, text_, day, intent in rows]
         return await self._run(work)
 
+    async def kept_examples(self) -> Dict[str, List[str]]:
+        """intent -> the texts kept as its training examples."""
+        def work(db):
+            kept: Dict[str, List[str]] = {}
+            for intent, text_ in db.execute(text(
+                    "SELECT intent, text FROM unclear_messages WHERE intent IS NOT NULL"
+                    " ORDER BY intent, day, id")):
+                kept.setdefault(intent, []).append(text_)
+            return kept
+        return await self._run(work)
+
     async def keep_unclear(self, message_id: str, intent: str) -> bool:
         """Kept for training: labelled, and no longer linked to its conversation."""
         return await self._run(lambda db: db.execute(text(

@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # apt needs root: sudo when we are not (CI and this machine's sessions run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help run shell train validate test test-scale bench browser redaction lock clean
+.PHONY: help run shell train validate test test-scale bench evaluate browser redaction lock clean
 
 help:
 	@echo "make run       set up, train if data or config changed, start Rasa, the actions and the gateway"
@@ -25,6 +25,7 @@ help:
 	@echo "make test      set up and run every check"
 	@echo "make test-scale  two Rasa servers and two gateways on PostgreSQL and Redis (part of make test)"
 	@echo "make bench     200 simulated victims: latency, throughput, memory -> docs/benchmarks.md"
+	@echo "make evaluate  the blind sets through a running make run (docs/evaluation.md)"
 	@echo "make validate  check the training data and domain"
 	@echo "make train     train the model if data or config changed"
 
@@ -78,6 +79,10 @@ test-scale: $(VENV)/.dev $(MODEL)
 
 bench: $(VENV)/.runtime $(MODEL)
 	$(PY) scripts/bench.py
+
+# The blind sets through a running `make run` (the facts too when .env sets RASA_AUTH_TOKEN).
+evaluate: $(VENV)/.runtime
+	$(PY) scripts/evaluate_sets.py
 
 # Rewrites constraints.txt from the current .venv (after changing requirements).
 lock: $(VENV)/.dev

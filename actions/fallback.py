@@ -33,6 +33,8 @@ MEANINGS = {
     "forget_me": "do you want me to clear this conversation",
     "bot_challenge": "are you asking whether I'm a bot",
     "out_of_scope": "is this about something else",
+    "helping_someone": "are you writing about someone else who is being blackmailed",
+    "unclear_risk": "are you thinking about hurting yourself",
     "report_get_ready": "do you want help getting ready to report it",
     "report_pass_on": "do you want us to pass your case on",
     "report_police": "do you want the number or the link to report it yourself",

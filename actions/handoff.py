@@ -33,10 +33,27 @@ logger = logging.getLogger(__name__)
 CRISIS_INTENT = "crisis"
 
 
-async def ask_gateway(session: Text, crisis: bool, queue_when_closed: bool) -> Optional[Dict[str, Any]]:
-    """The gateway's answer to a handoff request, or None if it can't be reached."""
+def in_crisis(tracker: Tracker) -> bool:
+    """A crisis message, or "yes" to "are you thinking of hurting yourself?"."""
+    intent = tracker.get_intent_of_latest_message()
+    if intent != "affirm":
+        return intent == CRISIS_INTENT
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name") == "utter_check_risk"  # what the "yes" answered
+    return False
+
+
+async def ask_gateway(session: Text, crisis: bool, queue_when_closed: bool,
+                      facts: Optional[Dict[str, bool]] = None) -> Optional[Dict[str, Any]]:
+    """The gateway's answer to a handoff request, or None if it can't be reached.
+    `facts` (under_18, helping) show in the staff queue."""
     answered = await post_to_gateway("/internal/handoffs", {
-        "session": session, "crisis": crisis, "queue_when_closed": queue_when_closed})
+        "session": session, "crisis": crisis, "queue_when_closed": queue_when_closed,
+        **(facts or {})})
     if answered is None:
         return None
     status, answer = answered
@@ -54,8 +71,9 @@ async def request_handoff(
     dispatcher: CollectingDispatcher, tracker: Tracker, queue_when_closed: bool = False
 ) -> List[EventType]:
     """Queues the conversation for a person and says what happens (module docstring)."""
-    crisis = tracker.get_intent_of_latest_message() == CRISIS_INTENT
-    answer = await ask_gateway(tracker.sender_id, crisis, queue_when_closed)
+    crisis = in_crisis(tracker)
+    facts = {"under_18": bool(tracker.get_slot("under_18")), "helping": bool(tracker.get_slot("for_someone"))}
+    answer = await ask_gateway(tracker.sender_id, crisis, queue_when_closed, facts)
     if answer is None:
         # In a crisis the numbers were just given: don't bury "are you safe?" under more.
         if not crisis:

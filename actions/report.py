@@ -136,7 +136,19 @@ class ActionReportStart(Action):
         if tracker.get_slot("report_confirmed") is None:
             dispatcher.utter_message(response="utter_report_intro_pass_on" if pass_on
                                      else "utter_report_intro")
-        return [goal, FollowupAction("report_form")]
+        return [goal, *answers_from_facts(tracker), FollowupAction("report_form")]
+
+
+def answers_from_facts(tracker: Tracker) -> List[EventType]:
+    """What the conversation already said is not asked again: the app, having
+    paid, the pictures being out (../shared/CONVERSATION.md, the facts kept)."""
+    known = {
+        "report_platform": tracker.get_slot("platform"),
+        "report_paid": "yes" if tracker.get_slot("paid") else None,
+        "report_shared": "yes" if tracker.get_slot("images_shared") else None,
+    }
+    return [SlotSet(slot, value) for slot, value in known.items()
+            if value and tracker.get_slot(slot) is None]
 
 
 class ActionReportSummary(Action):
@@ -200,6 +212,10 @@ class ActionSubmitCase(Action):
             dispatcher.utter_message(response="utter_report_not_sent")
             return reset_consent
         answers = {slot.replace("report_", "", 1): tracker.get_slot(slot) for slot in ANSWERS}
+        # Who it is about matters to whoever receives the case (CEOP for under-18s).
+        answers["under_18"] = "yes" if tracker.get_slot("under_18") else "not said"
+        answers["writer"] = tracker.get_slot("writer") or ("someone helping" if tracker.get_slot("for_someone")
+                                                           else "the person themselves")
         answered = await post_to_gateway("/internal/cases", {
             "session": tracker.sender_id,
             "answers": answers,

@@ -118,6 +118,9 @@ class ActionFourSteps(Action):
         events: List[EventType] = []
         if step:
             dispatcher.utter_message(response=f"utter_step_{step}")
+            # Under 18 (and writing for themselves): CEOP, and not in trouble for the pictures.
+            if step == "report" and tracker.get_slot("under_18") and not tracker.get_slot("for_someone"):
+                dispatcher.utter_message(response="utter_step_report_under_18")
             if step not in covered:
                 covered.append(step)
             events.append(SlotSet("last_step", step))

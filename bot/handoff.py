@@ -41,6 +41,9 @@ def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
         "waiting_since": iso_time(handoff["requested_at"]),
         "claimed_by": handoff["claimed_by"],
         "channel": handoff.get("channel"),
+        # What the assistant knows (storage.KNOWN_FACTS): "under 18", "someone helping".
+        "under_18": bool(handoff.get("under_18")),
+        "helping_someone": bool(handoff.get("helping_someone")),
     }
 
 
@@ -56,10 +59,11 @@ class Handoffs:
         return self.chats.staff_feed
 
     # --- asked for by the bot ----------------------------------------------------
-    async def request(self, session_id: str, crisis: bool,
-                      queue_when_closed: bool) -> Optional[Dict[str, Any]]:
+    async def request(self, session_id: str, crisis: bool, queue_when_closed: bool,
+                      under_18: bool = False, helping: bool = False) -> Optional[Dict[str, Any]]:
         """Queues the conversation if someone can take it (or the person agreed to
-        wait for the team); None if there is no such session."""
+        wait for the team); None if there is no such session. `under_18` and
+        `helping` (a parent, carer, friend or professional) show in the queue."""
         staffed = self.hours.is_open() and self.feed.on_shift() > 0
         existing = await self.store.handoff_for_session(session_id)
         already_queued = bool(existing) and existing["status"] in OPEN
@@ -77,6 +81,7 @@ class Handoffs:
         if handoff is None:
             return None
         await self.chats.insights.handoff_requested(session_id, answered=staffed)
+        await self.chats.insights.facts_known(session_id, under_18, helping)
         if await self.store.session_channel(session_id) != "web":
             await self.chats.addresses.keep(session_id)
         self.feed.publish({"type": "queue_changed"})

@@ -52,6 +52,8 @@ COUNTERS = {
     "step_4": "Step 4: report it",
     "crisis": "Got the crisis response",
     "under_18": "Said they are under 18",
+    "helping_someone": "A parent, carer, friend or professional",
+    "check_risk": "Asked gently about suicide or self-harm",
     "handoff_requested": "Asked for a person",
     "handoff_unstaffed": "Asked when nobody could answer",
     "reached_person": "Reached a person",
@@ -69,6 +71,8 @@ MARKED_BY_RESPONSE = {
     "utter_step_report": "step_4",
     "utter_crisis": "crisis",
     "utter_under_18": "under_18",
+    "utter_helping_someone": "helping_someone",
+    "utter_check_risk": "check_risk",
     "utter_forget_me": "forget_me",
 }
 # "Just to check...?", "Say it another way?", "Still not sure": not understood.
@@ -185,6 +189,15 @@ class Insights:
             marks["handoff_unstaffed"] = ["handoff_unstaffed"]
         await self._count(session_id, at, marks=marks)
 
+    async def facts_known(self, session_id: str, under_18: bool, helping: bool,
+                          at: Optional[float] = None) -> None:
+        """Facts the assistant holds when a handoff is asked for: they show in the
+        staff queue at once (storage.py reads them from the marks) and count once."""
+        marks = {name: [name] for name, known in (("under_18", under_18),
+                                                   ("helping_someone", helping)) if known}
+        if marks:
+            await self._count(session_id, at, marks=marks)
+
     async def reached_person(self, session_id: str, waited_seconds: float,
                              at: Optional[float] = None) -> None:
         await self._count(session_id, at, each=[wait_bucket(waited_seconds)],
@@ -233,7 +246,8 @@ class Insights:
             "totals": {name: shown(totals.get(name, 0)) for name in COUNTERS},
             "shares": {name: share(totals.get(name, 0), conversations)
                        for name in ("out_of_hours", "nobody_on_shift", "crisis", "under_18",
-                                    "handoff_requested", "reached_person", "step_4")},
+                                    "helping_someone", "check_risk", "handoff_requested",
+                                    "reached_person", "step_4")},
             "funnel": [{"name": name, "label": COUNTERS[name], "count": shown(totals.get(name, 0))}
                        for name in FUNNEL],
             "waits": waits_summary(totals, histogram=True),

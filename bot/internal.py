@@ -3,7 +3,8 @@ on loopback unless GATEWAY_INTERNAL_HOST says otherwise (containers: the private
 network; never behind the public proxy), and every
 request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
 
-    POST /internal/handoffs  {"session", "crisis": bool, "queue_when_closed": bool}
+    POST /internal/handoffs  {"session", "crisis": bool, "queue_when_closed": bool,
+                              "under_18": bool, "helping": bool}
          -> {"status": "queued", "position", "wait_minutes", "paused", "already"}
           | {"status": "unavailable", "reason": "out_of_hours"|"nobody_on_shift", "opens"}
     POST /internal/cases     {"session", "answers": {...}, "contact_given": bool}
@@ -37,7 +38,9 @@ def create_internal_app(public: web.Application, token: str) -> web.Application:
         except BadInput as problem:
             return json_error(problem.status, problem.message)
         answer = await public[HANDOFFS].request(session, data.get("crisis") is True,
-                                                data.get("queue_when_closed") is True)
+                                                data.get("queue_when_closed") is True,
+                                                under_18=data.get("under_18") is True,
+                                                helping=data.get("helping") is True)
         if answer is None:
             return json_error(404, "No such conversation.")
         return web.json_response(answer)

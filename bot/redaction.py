@@ -14,6 +14,8 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 import yaml
 
+from components.respelling import unfiltered
+
 KINDS = ("EMAIL", "URL", "BANK", "PHONE", "CARD", "POSTCODE", "ADDRESS", "HANDLE", "NAME")
 WORDS_FILE = Path(__file__).with_name("redaction_words.yml")
 CRISIS_PATTERNS = Path(__file__).resolve().parent.parent / "components" / "crisis_patterns.yml"
@@ -149,7 +151,7 @@ def crisis_words(path: Path = CRISIS_PATTERNS) -> Set[str]:
             for inner in value:
                 collect(inner)
 
-    for section in ("phrases", "lemma_phrases", "token_patterns"):
+    for section in ("phrases", "lemma_phrases", "token_patterns", "check", "reassurance"):
         collect(patterns.get(section) or {})
     return words
 
@@ -167,7 +169,8 @@ class Redactor:
         words = yaml.safe_load(words_file.read_text())
         from spacy.lang.en.stop_words import STOP_WORDS
         self.stop_words = set(STOP_WORDS) | _words(words["chat_words"])
-        self.not_names = _words(words["not_names"]) | crisis_words()
+        self.crisis_words = crisis_words()
+        self.not_names = _words(words["not_names"]) | self.crisis_words
         self.english = english_words() | self.stop_words | self.not_names
         world = world_first_names()
         # A first name is one on our list, or one on the world list that is not
@@ -184,7 +187,9 @@ class Redactor:
 
     # --- the two public calls -------------------------------------------------
     def find(self, text: str) -> List[Find]:
-        """Non-overlapping finds, in text order."""
+        """Non-overlapping finds, in text order. A crisis word written to get past
+        filters ("su1c1de" looks like a postcode) is never one of them: the crisis
+        safety net reads the redacted text."""
         kept: List[Find] = []
         seen_finders = set()
         for kind in KINDS:
@@ -194,9 +199,14 @@ class Redactor:
             seen_finders.add(finder)
             for find in sorted(finder(text), key=lambda f: (f.start, -(f.end - f.start))):
                 if find.end > find.start and not any(
-                        find.start < k.end and k.start < find.end for k in kept):
+                        find.start < k.end and k.start < find.end for k in kept) \
+                        and not self._respelt_crisis_word(text[find.start:find.end]):
                     kept.append(find)
         return sorted(kept, key=lambda f: f.start)
+
+    def _respelt_crisis_word(self, found: str) -> bool:
+        respelt = unfiltered(found.lower())
+        return respelt != found.lower() and any(word in self.crisis_words for word in respelt.split())
 
     def redact(self, text: str) -> str:
         out, position = [], 0

@@ -48,7 +48,8 @@ NOTES_RESPONSE = "utter_report_notes"
 NOTES_FILENAME = "report-notes.txt"
 
 # The form's answers as the case carries them.
-ANSWER_FIELDS = ("platform", "started", "demand", "paid", "payment", "shared", "screenshots", "handle")
+ANSWER_FIELDS = ("platform", "started", "demand", "paid", "payment", "shared", "screenshots", "handle",
+                 "under_18", "writer")
 MAX_ANSWER_CHARS = 300
 MAX_HELD_CHARS = 500
 SIGNATURE_HEADER = "X-Signature-SHA256"

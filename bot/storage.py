@@ -154,6 +154,11 @@ OPEN = ("waiting", "claimed")
 # What staff (and the submitter) may see of a case: never its sealed content.
 CASE_COLUMNS = ("reference, status, consent, created_at, attempts, last_error, delivered_at,"
                 " give_up_at")
+# What staff see in the queue of what the assistant knows: the conversation's
+# insight marks (insights.py), set when the help was given or the handoff asked for.
+KNOWN_FACTS = ", ".join(
+    f"EXISTS (SELECT 1 FROM insight_marks m WHERE m.session_id = h.session_id"
+    f" AND m.name = '{name}') AS {name}" for name in ("under_18", "helping_someone"))
 # Queue order: crisis first, then by how long they have waited.
 QUEUE_ORDER = "CASE WHEN priority = 'crisis' THEN 0 ELSE 1 END, requested_at"
 
@@ -395,7 +400,8 @@ class Store:
         """Open handoffs in queue order."""
         def work(db):
             rows = db.execute(text(
-                f"SELECT h.*, s.channel FROM handoffs h JOIN sessions s ON s.id = h.session_id"
+                f"SELECT h.*, s.channel, {KNOWN_FACTS} FROM handoffs h"
+                f" JOIN sessions s ON s.id = h.session_id"
                 f" WHERE h.status IN ('waiting', 'claimed') ORDER BY {QUEUE_ORDER}"))
             return [_handoff(row) for row in rows.mappings()]
         return await self._run(work)

@@ -12,12 +12,12 @@ CONTRACT_INTENTS = {
     "greet", "goodbye", "affirm", "deny", "thank", "explain_situation", "ask_pay",
     "already_paid", "ask_reply", "ask_delete", "ask_report", "images_shared",
     "feel_ashamed", "crisis", "under_18", "request_human", "ask_privacy", "forget_me",
-    "bot_challenge", "out_of_scope",
+    "bot_challenge", "out_of_scope", "helping_someone",
 }
 CONTRACT_RESPONSES = {
     "utter_step_dont_pay", "utter_step_stop_replying", "utter_step_keep_evidence",
     "utter_step_report", "utter_not_your_fault", "utter_crisis", "utter_under_18",
-    "utter_images_shared", "utter_privacy",
+    "utter_images_shared", "utter_privacy", "utter_check_risk", "utter_helping_someone",
 }
 
 
@@ -52,15 +52,70 @@ def test_under_18_names_childline_report_remove_and_ceop(domain):
         assert fact in text
 
 
-def test_images_shared_routes_by_age_and_warns_about_recovery_scams(domain):
-    under_18, unknown_age = domain["responses"]["utter_images_shared"]
-    assert under_18["condition"] == [{"type": "slot", "name": "under_18", "value": True}]
+FOR_SOMEONE = {"type": "slot", "name": "for_someone", "value": True}
+
+
+def variation(domain, response, *conditions):
+    """The variation of `response` whose condition is exactly these (none: the default)."""
+    found = [v for v in domain["responses"][response] if v.get("condition", []) == list(conditions)]
+    assert len(found) == 1, (response, conditions)
+    return found[0]
+
+
+def test_images_shared_routes_by_age_and_writer_and_warns_about_recovery_scams(domain):
+    under_18 = variation(domain, "utter_images_shared", {"type": "slot", "name": "under_18", "value": True},
+                         {"type": "slot", "name": "for_someone", "value": False})
+    helper = variation(domain, "utter_images_shared", FOR_SOMEONE)
+    unknown_age = variation(domain, "utter_images_shared")
     assert "Report Remove" in under_18["text"] and "Take It Down" in under_18["text"]
     assert "StopNCII" not in under_18["text"]
+    # Report Remove uploads to the IWF; only Take It Down and StopNCII stay on the device.
+    assert "upload the picture safely" in under_18["text"] and "upload the picture safely" in helper["text"]
     for fact in ("Report Remove", "takeitdown.ncmec.org", "StopNCII.org", "0345 6000 459"):
         assert fact in unknown_age["text"]
-    for variation in (under_18, unknown_age):
-        assert "scam" in variation["text"] and "Report the post" in variation["text"]
+    for fact in ("Report Remove", "takeitdown.ncmec.org", "StopNCII.org", "their own device"):
+        assert fact in helper["text"]
+    for each in (under_18, helper, unknown_age):
+        assert "scam" in each["text"] and "Report the post" in each["text"]
+
+
+def test_conditional_variations_never_overlap(domain):
+    """Rasa picks at random among matching variations: one must match, at most."""
+    slots = domain["slots"]
+    for name, variations in domain["responses"].items():
+        conditions = [v["condition"] for v in variations if v.get("condition")]
+        for i, first in enumerate(conditions):
+            for second in conditions[i + 1:]:
+                shared = {c["name"] for c in first} & {c["name"] for c in second}
+                differ = any(a["value"] != b["value"] for a in first for b in second
+                             if a["name"] == b["name"])
+                assert shared and differ, (name, first, second)
+                for slot in shared:  # "false" matches only a slot that starts false, not unset
+                    if any(c["value"] is False for c in first + second if c["name"] == slot):
+                        assert slots[slot].get("initial_value") is False, (name, slot)
+
+
+def test_helpers_route_gives_what_a_parent_needs(domain):
+    (text,) = texts(domain, "utter_helping_someone")
+    for fact in ("not in trouble", "don't blame", "Don't contact the blackmailer", "four steps",
+                 "Report Remove", "ceop.police.uk", "NSPCC Helpline 0808 800 5000",
+                 "help@nspcc.org.uk", "999"):
+        assert fact in text
+
+
+def test_steps_speak_about_them_to_someone_helping(domain):
+    for step in ("utter_step_dont_pay", "utter_step_stop_replying", "utter_step_keep_evidence",
+                 "utter_step_report", "utter_not_your_fault", "utter_summary"):
+        text = variation(domain, step, FOR_SOMEONE)["text"]
+        assert re.search(r"\bthe(y|ir|m)\b", text, re.I) and "your account" not in text, step
+
+
+def test_the_gentle_question_asks_directly_with_yes_and_no(domain):
+    (check,) = domain["responses"]["utter_check_risk"]
+    assert "ending their life" in check["text"] and "in danger right now" in check["text"]
+    assert [b["payload"] for b in check["buttons"]] == ["/affirm", "/deny"]
+    (under_18_step,) = texts(domain, "utter_step_report_under_18")
+    assert "ceop.police.uk" in under_18_step and "not in trouble" in under_18_step
 
 
 def test_step_four_uses_the_configured_police_route_and_999(domain):
@@ -98,8 +153,9 @@ def test_the_privacy_answer_states_the_default_retention(domain):
 
 
 def test_step_four_offers_the_three_ways_to_report(domain):
-    with_channel, without = domain["responses"]["utter_step_report"]
-    assert with_channel["condition"] == [{"type": "slot", "name": "can_pass_on", "value": True}]
+    with_channel = variation(domain, "utter_step_report", {"type": "slot", "name": "can_pass_on", "value": True},
+                             {"type": "slot", "name": "for_someone", "value": False})
+    without = variation(domain, "utter_step_report")
     payloads = [b["payload"] for b in with_channel["buttons"]]
     assert payloads[:3] == ["/report_police", "/report_get_ready", "/report_pass_on"]
     assert "/report_pass_on" not in [b["payload"] for b in without["buttons"]]

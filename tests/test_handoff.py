@@ -292,3 +292,19 @@ async def test_when_the_staff_member_goes_away_the_bot_takes_over_again(start_ga
     assert (await max_.act(conversation, "claim"))[0] == 200
     await max_.close()
     await web.close()
+
+
+async def test_staff_see_under_18_and_someone_helping_in_the_queue(stack, staff_on_shift_sqlite):
+    """What changes the route reaches the queue: a 15-year-old, and a parent."""
+    staff = staff_on_shift_sqlite
+    before = {c["id"] for c in await staff.queue()}
+    young, parent = Victim(stack["base"]), Victim(stack["base"])
+    assert "utter_under_18" in responses(await young.say("im 15 and a man on snap has my pics"))
+    assert "utter_handoff_queued" in responses(await young.say("can i talk to a real person"))
+    assert "utter_helping_someone" in responses(
+        await parent.say("my son is 14 and someone is blackmailing him"))
+    assert "utter_handoff_queued" in responses(await parent.say("i want to speak to a person please"))
+    new = [c for c in await staff.queue() if c["id"] not in before]
+    assert sorted((c["under_18"], c["helping_someone"]) for c in new) == [(True, False), (True, True)]
+    for victim in (young, parent):
+        await victim.close()

@@ -66,6 +66,9 @@ async def test_a_scripted_week_counts_exactly_and_outlives_its_conversations(sto
     await insights.stored(sessions[7], [bot("utter_crisis")], at=day + 20)
     await insights.stored(sessions[8], [bot("utter_crisis")], at=day + 10)
     await insights.stored(sessions[9], [bot("utter_under_18")], at=day + 10)
+    # A parent, asked for a person with their child's age known: counted once each.
+    await insights.stored(sessions[12], [bot("utter_helping_someone"), bot("utter_check_risk")], at=day + 10)
+    await insights.facts_known(sessions[12], under_18=True, helping=True, at=day + 50)
     await insights.stored(sessions[10], [bot("utter_forget_me")], at=day + 10)
     for n, response in enumerate(["utter_ask_affirmation", "utter_ask_rephrase", "utter_default"]):
         await insights.stored(sessions[11], [bot(response)], typed=f"blah blah {n}", at=day + 30)
@@ -88,7 +91,8 @@ async def test_a_scripted_week_counts_exactly_and_outlives_its_conversations(sto
     assert summary["totals"] == {
         "conversations": 13, "out_of_hours": 7, "nobody_on_shift": 7,
         "step_1": 7, "step_2": 6, "step_3": 6, "step_4": 5,
-        "crisis": HIDDEN, "under_18": HIDDEN, "handoff_requested": 7, "handoff_unstaffed": HIDDEN,
+        "crisis": HIDDEN, "under_18": HIDDEN, "helping_someone": HIDDEN, "check_risk": HIDDEN,
+        "handoff_requested": 7, "handoff_unstaffed": HIDDEN,
         "reached_person": 6, "report_passed_on": HIDDEN, "forget_me": HIDDEN, "fallbacks": HIDDEN}
     assert [step["count"] for step in summary["funnel"]] == [13, 7, 6, 6, 5]
     assert summary["shares"]["out_of_hours"] == round(7 / 13, 3)

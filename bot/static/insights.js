@@ -82,6 +82,8 @@
       ["Started with nobody on shift", `${t.nobody_on_shift}${percent(s.nobody_on_shift)}`],
       ["Got the crisis response", `${t.crisis}${percent(s.crisis)}`],
       ["Said they are under 18", `${t.under_18}${percent(s.under_18)}`],
+      ["A parent, carer, friend or professional", `${t.helping_someone}${percent(s.helping_someone)}`],
+      ["Asked gently about suicide or self-harm", `${t.check_risk}${percent(s.check_risk)}`],
       ["Cases passed on", `${t.report_passed_on}`],
       ["Asked us to delete their chat", `${t.forget_me}`],
       ["Messages not understood", `${t.fallbacks}`],

@@ -287,6 +287,13 @@
     document.title = waiting ? `(${waiting}) ${TITLE}` : TITLE;
   }
 
+  function knownFacts(conversation) {
+    const facts = [];
+    if (conversation.under_18) facts.push("Under 18");
+    if (conversation.helping_someone) facts.push("Someone helping");
+    return facts;
+  }
+
   function queueButton(conversation) {
     const button = document.createElement("button");
     button.type = "button";
@@ -304,6 +311,8 @@
     button.append(waited);
     const channel = channelName(conversation.channel);
     if (channel) button.append(pause(), span("channel", channel));
+    // What the assistant knows that changes the route: said in words.
+    for (const fact of knownFacts(conversation)) button.append(pause(), span("fact", fact));
     button.addEventListener("click", () => openConversation(conversation.id, true));
     return button;
   }

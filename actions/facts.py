@@ -25,7 +25,10 @@ HELPING_INTENT = "helping_someone"
 
 
 def writes_for_someone(tracker: Tracker) -> bool:
-    """A parent, carer, friend or professional is writing about someone else."""
+    """A parent, carer, friend or professional is writing about someone else, unless
+    the latest message is the person's own story ("he's blackmailing me")."""
+    if next(tracker.get_latest_entity_values("writer"), None) == "self":
+        return False
     return bool(tracker.get_slot("for_someone")) or tracker.get_slot("writer") in HELPERS \
         or tracker.get_intent_of_latest_message() == HELPING_INTENT
 
@@ -53,8 +56,8 @@ class ActionFacts(Action):
 
         for_someone = writes_for_someone(tracker)
         under_18 = bool(tracker.get_slot("under_18"))
-        if for_someone and not tracker.get_slot("for_someone"):
-            events.append(SlotSet("for_someone", True))
+        if for_someone != bool(tracker.get_slot("for_someone")):
+            events.append(SlotSet("for_someone", for_someone))
         if for_someone and young_person_named(tracker) and not under_18:
             under_18 = True
             events.append(SlotSet("under_18", True))

@@ -6,14 +6,15 @@ three tiers, with spaCy's PhraseMatcher (on words and on lemmas) and Matcher
 over the patterns in crisis_patterns.yml:
 
 - **crisis**: crisis wording matches (`phrases`, `lemma_phrases`,
-  `token_patterns`), or the classifier is sure. The `crisis` intent is forced
-  with full confidence, whatever the classifier thought.
+  `token_patterns`). The `crisis` intent is forced with full confidence,
+  whatever the classifier thought.
 - **unclear**: wording that may mean suicide or self-harm but isn't clear
-  (`check`: "my life is over if this gets out", "giving my stuff away"), or the
-  classifier leans to crisis without being sure. The `unclear_risk` intent is
-  set, and the assistant asks directly and gently (utter_check_risk). Asking
-  does not plant the idea; it finds the people that rules and classifier miss,
-  and lets the sure tier stay narrow enough to raise few false alarms.
+  (`check`: "my life is over if this gets out", "giving my stuff away"), or only
+  the classifier thinks it is a crisis. The `unclear_risk` intent is set, and the
+  assistant asks directly and gently (utter_check_risk, with 999 in view).
+  Asking does not plant the idea; it finds the people that rules miss, and the
+  classifier's confident mistakes ("im hanging, hungover") cost a question,
+  not a false alarm (docs/evaluation.md, round 4).
 - **reassured**: the person says they are not at risk ("I'm not suicidal, just
   stressed"). The classifier's crisis guess is dropped for its next guess.
 
@@ -21,7 +22,7 @@ The id of the pattern group that fired is added to the parse result as
 `crisis_match` (a pattern name, never the person's words).
 """
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Text, Type
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -48,9 +49,6 @@ from components.respelling import unfiltered
 CRISIS_INTENT = "crisis"
 UNCLEAR_INTENT = "unclear_risk"
 MATCH_KEY = "crisis_match"
-# Below this the classifier's crisis guess, with no pattern behind it, is asked about
-# rather than answered as a crisis (docs/evaluation.md, round 4).
-SURE = 0.95
 DEFAULT_PATTERNS = Path(__file__).with_name("crisis_patterns.yml")
 class CrisisMatcher:
     """Finds crisis wording in text with spaCy matchers built from a patterns file."""
@@ -114,6 +112,7 @@ class CrisisMatcher:
         """The name of the first `check` group that matches: may mean risk, ask."""
         for candidate in self._candidates(text, doc):
             reassured = [(start, end) for _, start, end in self._reassurance(candidate)]
+            reassured += [(start, end) for _, start, end in self._exceptions(candidate)]
             for matcher in self._check:
                 for match_id, start, end in matcher(candidate):
                     if not any(start < e and s < end for s, e in reassured):
@@ -175,33 +174,27 @@ class CrisisSafetyNet(GraphComponent):
             # "I had those thoughts years ago, I'm in a good place now": ask, don't alarm.
             force_intent(message, UNCLEAR_INTENT if reassured else CRISIS_INTENT, matched)
             return
-        guess, confidence = classifier_guess(message)
+        guess = classifier_guess(message)
         if reassured:
             if guess in (CRISIS_INTENT, UNCLEAR_INTENT):
                 drop_intent(message, guess)
-            return
-        if guess == CRISIS_INTENT and confidence >= SURE:
-            message.set(MATCH_KEY, "classifier", add_to_output=True)
             return
         unclear = matcher.unclear(lowered, doc)
         if unclear:
             force_intent(message, UNCLEAR_INTENT, unclear)
         elif guess in (CRISIS_INTENT, UNCLEAR_INTENT):
-            force_intent(message, UNCLEAR_INTENT, "classifier_unsure")
+            force_intent(message, UNCLEAR_INTENT, "classifier")
 
 
-def classifier_guess(message: Message) -> Tuple[Optional[Text], float]:
-    """The classifier's best intent and its confidence, looking past the fallback:
-    "not sure, but leaning to crisis" counts as a guess of crisis."""
-    intent = message.get(INTENT) or {}
-    if intent.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
-        return intent.get(INTENT_NAME_KEY), float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-    guesses = [entry for entry in message.get(INTENT_RANKING_KEY) or []
+def classifier_guess(message: Message) -> Optional[Text]:
+    """The classifier's best intent, looking past the fallback: "not sure, but
+    leaning to crisis" counts as a guess of crisis."""
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if intent != DEFAULT_NLU_FALLBACK_INTENT_NAME:
+        return intent
+    guesses = [entry.get(INTENT_NAME_KEY) for entry in message.get(INTENT_RANKING_KEY) or []
                if entry.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME]
-    if not guesses:
-        return None, 0.0
-    # Unsure by definition: never above SURE.
-    return guesses[0].get(INTENT_NAME_KEY), min(float(guesses[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0), SURE / 2)
+    return guesses[0] if guesses else None
 
 
 def drop_intent(message: Message, name: Text) -> None:

@@ -44,11 +44,13 @@ WRITERS = ("parent", "professional", "friend")
 # A match this close after one of these words is about something that has not
 # happened ("if he posts them", "he hasn't sent", "before i paid").
 LOOK_BACK_CHARS = 30
-# Third-person words just before an under-18 cue: "my little brother is in year 8".
+# Someone else named just before a sign of school: "my little brother is in year 8".
 THIRD_PERSON = re.compile(
-    r"\b(he|she|they|his|her|their|him|brother|sister|son|daughter|nephew|niece|cousin|kid|child|friend"
-    r"|mate|girl|boy|profile|account|pretending|claimed|said)\b[^.?!]{0,25}$"
+    r"\b(he|she|they|his|her|their|brother|sister|son|daughter|nephew|niece|cousin|kid|child|friend"
+    r"|mate)(?:'s|s| is| was| are| were)?\s+(?:in|at|doing|still at|starting|finished)?\s*(?:his|her|their)?\s*$"
 )
+# An adult age that is a lie or a pretence: "he thinks i'm 19", "i said i was 18 on my profile".
+PRETENDED = re.compile(r"\b(thinks?|thought|lied|pretend\w*|said|told (?:him|her|them)|on my profile)\b[^.?!]{0,15}$")
 HELPING_INTENT = "helping_someone"
 FALLBACK_INTENT = "nlu_fallback"
 # Someone else is writing, and the classifier heard only the story (or nothing it
@@ -57,7 +59,7 @@ HELPER_INSTEAD_OF = {"explain_situation", "out_of_scope", FALLBACK_INTENT, "unde
                      "feel_ashamed", "inform"}
 # The classifier was unsure, but the message states a fact: answer the fact
 # rather than ask "did you mean...?". Most important first.
-INTENT_FOR_FACT = (("writer", HELPING_INTENT), ("under_18", "under_18"),
+INTENT_FOR_FACT = (("helper", HELPING_INTENT), ("under_18", "under_18"),
                    ("images_shared", "images_shared"), ("paid", "already_paid"))
 
 
@@ -81,8 +83,9 @@ class FactFinder:
             return compiled
 
         self._facts = {name: compile_all(name) for name in (
-            "under_18", "adult", "young_person", "paid", "images_shared", *WRITERS)}
-        self._not_yet = re.compile(r"\b" + words.get("NOT_YET", "(?!x)x") + r"\b[^.?!,]*$")
+            "under_18", "at_school", "adult", "young_person", "paid", "images_shared", *WRITERS)}
+        # Only the word or two just before: "if he posts", "he hasn't sent", "says hes sending".
+        self._not_yet = re.compile(r"\b" + words.get("NOT_YET", "(?!x)x") + r"\s+(?:\w+\s+)?$")
         self._first_person = re.compile(words.get("FIRST_PERSON_VICTIM", "(?!x)x"))
 
     @classmethod
@@ -102,7 +105,10 @@ class FactFinder:
         found: List[Tuple[Text, Any, int, int]] = []
 
         writer = None
-        if not self._first_person.search(text):
+        first_person = self._first_person.search(text)
+        if first_person:
+            found.append(("writer", "self", *first_person.span()))
+        else:
             for name in WRITERS:
                 span = self._first(name, text)
                 if span:
@@ -111,14 +117,13 @@ class FactFinder:
                     break
 
         if not writer:
-            # "I'm 19", "I'm not under 18": an adult, whatever else the message says.
-            span = self._first("adult", text)
-            if span:
-                found.append(("under_18", False, *span))
-            else:
-                span = self._first("under_18", text, skip=THIRD_PERSON.search)
-                if span:
-                    found.append(("under_18", True, *span))
+            young = self._first("under_18", text) or self._first("at_school", text, skip=THIRD_PERSON.search)
+            adult = self._first("adult", text, skip=PRETENDED.search)
+            # "I'm 19", "I'm not under 18": an adult, unless they also say their age is under 18.
+            if adult and not self._first("under_18", text):
+                found.append(("under_18", False, *adult))
+            elif young:
+                found.append(("under_18", True, *young))
         # Someone else's age: it counts if the writer is helping them (actions/facts.py).
         span = self._first("young_person", text)
         if span:
@@ -134,7 +139,7 @@ class FactFinder:
         """The writer is the one being blackmailed ("blackmailing me", "my pics", "I'm 15")."""
         text = normalise(text)
         return bool(self._first_person.search(text) or self._first("adult", text)
-                    or self._first("under_18", text, skip=THIRD_PERSON.search))
+                    or self._first("under_18", text))
 
 
 @DefaultV1Recipe.register(
@@ -186,15 +191,17 @@ class MessageFacts(GraphComponent):
         """Where the facts settle what the classifier could not (see the constants)."""
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         stated = {entity: value for entity, value, *_ in found}
-        if "writer" in stated and intent in HELPER_INSTEAD_OF:
+        helper = stated.get("writer") in WRITERS
+        if helper and intent in HELPER_INSTEAD_OF:
             set_intent(message, HELPING_INTENT)
-        elif intent == HELPING_INTENT and "writer" not in stated and self._finder.speaks_for_self(text):
+        elif intent == HELPING_INTENT and not helper and self._finder.speaks_for_self(text):
             # "can childline help? im 15 and someone has my nudes": the person themselves.
             ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
                        if entry.get(INTENT_NAME_KEY) not in (HELPING_INTENT, FALLBACK_INTENT)]
             if ranking:
                 set_intent(message, ranking[0][INTENT_NAME_KEY], ranking[0].get(PREDICTED_CONFIDENCE_KEY))
         elif intent == FALLBACK_INTENT:
+            stated["helper"] = helper
             for fact, fact_intent in INTENT_FOR_FACT:
                 if stated.get(fact):
                     set_intent(message, fact_intent)
@@ -202,4 +209,8 @@ class MessageFacts(GraphComponent):
 
 
 def set_intent(message: Message, name: Text, confidence: Optional[float] = 1.0) -> None:
-    message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+    """`name` becomes the intent, first in the ranking too (rasa_sdk's actions read the ranking)."""
+    chosen = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+    ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get(INTENT_NAME_KEY) != name]
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)

@@ -147,15 +147,17 @@ def test_unsure_classifier_leaning_to_crisis_gets_the_gentle_question(spacy_mode
     message.set("text", "i just feel so far from everyone")
     net.process([message], spacy_model)
     assert message.get("intent")["name"] == "unclear_risk"
-    assert message.get("crisis_match") == "classifier_unsure"
+    assert message.get("crisis_match") == "classifier"
 
 
-def test_a_sure_classifier_keeps_crisis_and_a_reassured_person_loses_it(spacy_model):
+def test_the_classifier_alone_asks_and_a_reassured_person_is_not_asked(spacy_model):
+    """A classifier sure of a crisis with no crisis words behind it ("im hanging,
+    hungover") costs a question, not a false alarm."""
     net = CrisisSafetyNet({})
-    sure = classified("crisis", 0.97, [{"name": "crisis", "confidence": 0.97}])
+    sure = classified("crisis", 0.99, [{"name": "crisis", "confidence": 0.99}])
     sure.set("text", "i feel so far from everyone")
     net.process([sure], spacy_model)
-    assert sure.get("intent")["name"] == "crisis"
+    assert sure.get("intent")["name"] == "unclear_risk"
     reassured = classified("crisis", 0.97, [{"name": "crisis", "confidence": 0.97},
                                             {"name": "feel_ashamed", "confidence": 0.02}])
     reassured.set("text", "im not suicidal just so stressed")

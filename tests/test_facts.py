@@ -80,7 +80,7 @@ def test_who_is_writing(finder, text, writer):
     "someone is blackmailing me and says he'll send my nudes to my girlfriend",
 ])
 def test_victims_who_mention_others_are_writing_for_themselves(finder, text):
-    assert "writer" not in facts(finder, text)
+    assert facts(finder, text).get("writer", "self") == "self"
 
 
 @pytest.mark.parametrize("text", [

@@ -41,7 +41,9 @@ def expected_from(transcripts: List[List[Dict]]) -> Dict[str, int]:
     for messages in transcripts:
         said = set(responses(messages))
         for counter, response in [*STEPS.items(), ("crisis", "utter_crisis"),
-                                  ("under_18", "utter_under_18"), ("forget_me", "utter_forget_me")]:
+                                  ("under_18", "utter_under_18"), ("forget_me", "utter_forget_me"),
+                                  ("helping_someone", "utter_helping_someone"),
+                                  ("check_risk", "utter_check_risk")]:
             expected[counter] = expected.get(counter, 0) + (response in said)
         expected["handoff_requested"] = expected.get("handoff_requested", 0) + bool(
             said & ASKED_FOR_A_PERSON)

@@ -38,6 +38,7 @@ def test_personal_data_becomes_a_placeholder(redact, text, expected):
     "i want to kill myself",
     "he says hes going to send it to my mum and dad and my whole school",
     "OMG HE SENT IT TO MY FRIENDS",
+    "I'm doing my GCSEs and I'm in Year 10",
 ])
 def test_what_the_assistant_needs_is_left_alone(redact, text):
     assert redact(text) == text

@@ -87,6 +87,24 @@ def test_a_victim_chats_taps_a_button_and_the_page_is_accessible(stack, page):
     assert serious_accessibility_problems(page) == []
 
 
+@pytest.mark.parametrize("text, expected, shot", [
+    # Under 18 said inside the story: the under-18 help, then step 1, in one turn.
+    ("im 15 and someone on snap says he'll send my nudes to my school unless i pay",
+     ["utter_under_18", "utter_step_dont_pay"], "facts-under-18"),
+    ("my son is 14 and someone is blackmailing him", ["utter_helping_someone"], "facts-parent"),
+    ("he's posting them right now", ["utter_images_shared"], "facts-posting-now"),
+])
+def test_what_a_message_says_changes_the_answer(stack, page, text, expected, shot):
+    """The issue's three checks by hand, each in a fresh chat on the web page."""
+    page.goto(stack["base"] + "/")
+    send(page, text)
+    for response in expected:
+        expect(page.locator(f"[data-response='{response}']")).to_have_count(1, timeout=WAIT_MS)
+    order = page.eval_on_selector_all("[data-response]", "items => items.map(i => i.dataset.response)")
+    assert [name for name in order if name in expected] == expected
+    page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
+
+
 def test_the_chat_works_with_the_keyboard_alone(stack, page):
     page.goto(stack["base"] + "/")
     page.locator("#message-input").wait_for()

@@ -11,6 +11,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Dict, FrozenSet, Optional
 
+from components.respelling import unfiltered
+
 # Latin-script languages a UK chat is most likely to see.
 OTHER_LATIN_LANGUAGES = ("es", "fr", "pt", "it", "de", "pl", "ro", "nl", "tr", "sq", "lt")
 # Text-speak and chat words that appear in other lists but are English here.
@@ -66,7 +68,9 @@ def kind_of_text(text: str) -> Optional[str]:
     latin = sum("LATIN" in unicodedata.name(c, "") for c in letters)
     if latin / len(letters) < 0.5:
         return "other_language"
-    words = re.findall(r"[^\W\d_]+", text.lower())
+    # Spaced or dotted letters ("k.m.s") read as the word they spell, not as
+    # one-letter words that happen to be in another language's list.
+    words = re.findall(r"[^\W\d_]+", unfiltered(text.lower()))
     if len(words) < 3:
         return None  # too short to tell: let the assistant try
     lists = _stop_words()

@@ -49,6 +49,8 @@ THIRD_PERSON = re.compile(
     r"\b(he|she|they|his|her|their|brother|sister|son|daughter|nephew|niece|cousin|kid|child|friend"
     r"|mate)(?:'s|s| is| was| are| were)?\s+(?:in|at|doing|still at|starting|finished)?\s*(?:his|her|their)?\s*$"
 )
+# Not the writer's age but a likeness: "he says it looks like im a kid".
+LIKENESS = re.compile(r"\b(like|as if|as though|looks?|looked|pretend\w*|thinks?|thought)\s+$")
 # An adult age that is a lie or a pretence: "he thinks i'm 19", "i said i was 18 on my profile".
 PRETENDED = re.compile(r"\b(thinks?|thought|lied|pretend\w*|said|told (?:him|her|them)|on my profile)\b[^.?!]{0,15}$")
 HELPING_INTENT = "helping_someone"
@@ -117,10 +119,11 @@ class FactFinder:
                     break
 
         if not writer:
-            young = self._first("under_18", text) or self._first("at_school", text, skip=THIRD_PERSON.search)
+            said_young = self._first("under_18", text, skip=LIKENESS.search)
+            young = said_young or self._first("at_school", text, skip=THIRD_PERSON.search)
             adult = self._first("adult", text, skip=PRETENDED.search)
             # "I'm 19", "I'm not under 18": an adult, unless they also say their age is under 18.
-            if adult and not self._first("under_18", text):
+            if adult and not said_young:
                 found.append(("under_18", False, *adult))
             elif young:
                 found.append(("under_18", True, *young))
@@ -139,7 +142,7 @@ class FactFinder:
         """The writer is the one being blackmailed ("blackmailing me", "my pics", "I'm 15")."""
         text = normalise(text)
         return bool(self._first_person.search(text) or self._first("adult", text)
-                    or self._first("under_18", text))
+                    or self._first("under_18", text, skip=LIKENESS.search))
 
 
 @DefaultV1Recipe.register(

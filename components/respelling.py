@@ -10,7 +10,7 @@ import re
 # "dieeee" -> "die", "kmsss" -> "kms": panic typing stretches words.
 _REPEATS = re.compile(r"(\w)\1{2,}")
 # "k i l l  m y s e l f": letters spaced out to get past filters.
-_SPACED = re.compile(r"\b(?:[a-z][ .*_-]){3,}[a-z]\b")
+_SPACED = re.compile(r"\b(?:[a-z][ .*_-]){2,}[a-z]\b")
 # "su1c1de", "d1e": digits for letters, inside a word that has letters too.
 _LEET = str.maketrans({"1": "i", "3": "e", "0": "o", "4": "a", "5": "s", "@": "a", "$": "s", "!": "i"})
 _LEET_WORD = re.compile(r"\b(?=\S*[a-z])(?=\S*[0-9@$!])[a-z0-9@$!]+\b")

@@ -40,9 +40,9 @@ FACT_SLOTS = ("under_18", "writer", "paid", "images_shared", "platform")
 SETS = {
     "crisis": ["crisis_set.yml", "crisis_unseen.yml", "crisis_blind3.yml", "crisis_blind4.yml",
                "crisis_blind5.yml"],
-    "under_18": ["age_in_story.yml"],
-    "helping": ["helping_someone.yml"],
-    "facts": ["multi_fact.yml"],
+    "under_18": ["age_in_story.yml", "age_in_story_b.yml"],
+    "helping": ["helping_someone.yml", "helping_someone_b.yml"],
+    "facts": ["multi_fact.yml", "multi_fact_b.yml"],
 }
 
 

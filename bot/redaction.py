@@ -205,8 +205,11 @@ class Redactor:
         return sorted(kept, key=lambda f: f.start)
 
     def _respelt_crisis_word(self, found: str) -> bool:
-        respelt = unfiltered(found.lower())
-        return respelt != found.lower() and any(word in self.crisis_words for word in respelt.split())
+        """"su1c1de", "k.m.s": one crisis word once respelt (not an email or IBAN that
+        happens to contain a letter the patterns use)."""
+        respelt = unfiltered(found.lower()).strip(".,!?")
+        return respelt != found.lower() and len(respelt) >= 3 and respelt.isalpha() \
+            and respelt in self.crisis_words
 
     def redact(self, text: str) -> str:
         out, position = [], 0

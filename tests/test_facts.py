@@ -126,6 +126,7 @@ def test_images_already_out_or_going_out_now(finder, text):
     "if he posts them im dead",
     "he sent me a screenshot of my followers",
     "he's threatening to send them to everyone",
+    "it was on insta",  # where it happened, answering "which app?"
 ])
 def test_threats_are_not_images_out(finder, text):
     assert "images_shared" not in facts(finder, text)

@@ -25,7 +25,8 @@ def last(messages):
 async def at_step_four(stack) -> Victim:
     victim = Victim(stack["base"])
     await victim.say("hi")
-    await victim.say("some guy on insta says hell send my nudes to my family unless i pay him")
+    # No app named: the first question is the app (test_what_was_said_is_not_asked_again).
+    await victim.say("some guy says hell send my nudes to my family unless i pay him")
     step = await victim.say("how do i report this to the police")
     assert "utter_step_report" in responses(step)
     buttons = [b["payload"] for m in step if m.get("response") == "utter_step_report"
@@ -125,6 +126,25 @@ async def test_every_question_can_be_skipped_and_the_summary_downloads_as_notes(
     assert responses(done) == ["utter_report_notes", "utter_report_next"]
     notes = done[0]["text"]
     assert "Evidence to keep" in notes and "Screenshots" in notes and "999" in notes
+    await victim.close()
+
+
+async def test_what_was_said_is_not_asked_again(stack):
+    """The app, having paid and the pictures being out, said in the story, answer
+    their questions already (../shared/CONVERSATION.md: a fact said once)."""
+    victim = Victim(stack["base"])
+    await victim.say("someone on snap has my nudes and hes already sent them to my mates")
+    await victim.say("i already paid him £50 and he wants more")
+    asked = await victim.say("/report_get_ready")
+    assert responses(asked) == ["utter_report_intro", "utter_ask_report_started"]
+    assert last(await victim.say("/skip")) == "utter_ask_report_demand"
+    assert last(await victim.say("/skip")) == "utter_ask_report_payment"  # paid: how much?
+    assert last(await victim.say("/skip")) == "utter_ask_report_screenshots"  # shared: known
+    await victim.say("/skip")
+    summary = await victim.say("/skip")
+    text = summary[-1]["text"]
+    for answer in ("App or website: Snapchat", "Paid or sent anything: Yes", "Pictures shared: Yes"):
+        assert answer in text
     await victim.close()
 
 

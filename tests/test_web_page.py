@@ -208,8 +208,9 @@ def test_getting_ready_to_report_ends_with_notes_to_download(stack, page):
     send(page, "a girl on snap says she'll post my nudes unless i pay her")
     send(page, "how do i report it to the police")
     tap(page, "Help me get ready")
-    expect(page.locator("[data-response='utter_ask_report_platform']")).to_have_count(1, timeout=WAIT_MS)
-    send(page, "snapchat")
+    # The app was named in the story: it is not asked again (docs/facts.md).
+    expect(page.locator("[data-response='utter_ask_report_started']")).to_have_count(1, timeout=WAIT_MS)
+    assert page.locator("[data-response='utter_ask_report_platform']").count() == 0
     send(page, "2 days ago")
     tap(page, "Money")
     tap(page, "No")  # not paid: no payment question

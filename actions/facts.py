@@ -51,7 +51,8 @@ class ActionFacts(Action):
         domain: Dict[Text, Any],
     ) -> List[EventType]:
         intent = tracker.get_intent_of_latest_message()
-        answered: Set[Text] = set(tracker.get_slot("facts_answered") or [])
+        answered_before: Set[Text] = set(tracker.get_slot("facts_answered") or [])
+        answered = set(answered_before)
         events: List[EventType] = []
 
         for_someone = writes_for_someone(tracker)
@@ -76,6 +77,6 @@ class ActionFacts(Action):
             dispatcher.utter_message(response="utter_images_shared")
             answered.add("images_shared")
 
-        if answered != set(tracker.get_slot("facts_answered") or []):
+        if answered != answered_before:
             events.append(SlotSet("facts_answered", sorted(answered)))
         return events

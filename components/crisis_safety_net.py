@@ -22,7 +22,7 @@ The id of the pattern group that fired is added to the parse result as
 `crisis_match` (a pattern name, never the person's words).
 """
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, NamedTuple, Optional, Text, Tuple, Type
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -50,18 +50,24 @@ CRISIS_INTENT = "crisis"
 UNCLEAR_INTENT = "unclear_risk"
 MATCH_KEY = "crisis_match"
 DEFAULT_PATTERNS = Path(__file__).with_name("crisis_patterns.yml")
+
+
+class Reading(NamedTuple):
+    """What a message's wording says: the crisis group that matched, the `check`
+    group that matched, and whether the person says they are not at risk."""
+    crisis: Optional[Text]
+    unclear: Optional[Text]
+    reassured: bool
+
+
 class CrisisMatcher:
     """Finds crisis wording in text with spaCy matchers built from a patterns file."""
 
     def __init__(self, nlp: Language, patterns: Dict[Text, Any]) -> None:
         self._nlp = nlp
-        self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        for name, phrases in (patterns.get("phrases") or {}).items():
-            self._phrases.add(name, [nlp.make_doc(p) for p in phrases])
+        self._phrases = self._phrase_matcher(nlp, patterns.get("phrases"), "LOWER")
         # Matched on lemmas, so "topping myself" counts as "top myself".
-        self._lemma_phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
-        for name, phrases in (patterns.get("lemma_phrases") or {}).items():
-            self._lemma_phrases.add(name, list(nlp.pipe(phrases)))
+        self._lemma_phrases = self._phrase_matcher(nlp, patterns.get("lemma_phrases"), "LEMMA")
         self._tokens = Matcher(nlp.vocab)
         for name, token_patterns in (patterns.get("token_patterns") or {}).items():
             self._tokens.add(name, token_patterns)
@@ -92,36 +98,41 @@ class CrisisMatcher:
             candidates.append(self._nlp(respelt))
         return candidates
 
-    def match(self, text: Text, doc: Optional[Doc] = None) -> Optional[Text]:
-        """The name of the first crisis pattern group that matches, or None.
-
-        `doc` is the message as spaCy already parsed it (with lemmas); without
-        it, the text is parsed here. Matches inside an everyday phrase
-        (`exceptions`) or a reassurance ("I'd never kill myself") don't count.
-        """
+    def read(self, text: Text, doc: Optional[Doc] = None) -> Reading:
+        """The tiers' evidence in one pass over the message (parsed once, and once
+        more respelt). `doc` is the message as spaCy already parsed it (with
+        lemmas); without it, the text is parsed here. Crisis matches inside an
+        everyday phrase (`exceptions`) or a reassurance ("I'd never kill myself")
+        don't count; nor do `check` matches."""
+        crisis = unclear = None
+        reassured = False
         for candidate in self._candidates(text, doc):
-            excepted = [(start, end) for _, start, end in self._exceptions(candidate)]
-            excepted += [(start, end) for _, start, end in self._reassurance(candidate)]
-            for matcher in (self._phrases, self._lemma_phrases, self._tokens):
-                for match_id, start, end in matcher(candidate):
-                    if not any(start < e and s < end for s, e in excepted):
-                        return self._nlp.vocab.strings[match_id]
+            reassurances = [(start, end) for _, start, end in self._reassurance(candidate)]
+            reassured = reassured or bool(reassurances)
+            excepted = reassurances + [(start, end) for _, start, end in self._exceptions(candidate)]
+            crisis = crisis or self._first(candidate, (self._phrases, self._lemma_phrases, self._tokens),
+                                           excepted)
+            unclear = unclear or self._first(candidate, self._check, excepted)
+        return Reading(crisis, unclear, reassured)
+
+    def _first(self, doc: Doc, matchers, excepted: List[Tuple[int, int]]) -> Optional[Text]:
+        for matcher in matchers:
+            for match_id, start, end in matcher(doc):
+                if not any(start < e and s < end for s, e in excepted):
+                    return self._nlp.vocab.strings[match_id]
         return None
+
+    def match(self, text: Text, doc: Optional[Doc] = None) -> Optional[Text]:
+        """The name of the first crisis pattern group that matches, or None."""
+        return self.read(text, doc).crisis
 
     def unclear(self, text: Text, doc: Optional[Doc] = None) -> Optional[Text]:
         """The name of the first `check` group that matches: may mean risk, ask."""
-        for candidate in self._candidates(text, doc):
-            reassured = [(start, end) for _, start, end in self._reassurance(candidate)]
-            reassured += [(start, end) for _, start, end in self._exceptions(candidate)]
-            for matcher in self._check:
-                for match_id, start, end in matcher(candidate):
-                    if not any(start < e and s < end for s, e in reassured):
-                        return self._nlp.vocab.strings[match_id]
-        return None
+        return self.read(text, doc).unclear
 
     def reassured(self, text: Text, doc: Optional[Doc] = None) -> bool:
         """The person says they are not at risk ("not suicidal", "would never hurt myself")."""
-        return any(self._reassurance(candidate) for candidate in self._candidates(text, doc))
+        return self.read(text, doc).reassured
 
 
 @DefaultV1Recipe.register(
@@ -166,22 +177,18 @@ class CrisisSafetyNet(GraphComponent):
 
     def decide(self, message: Message, text: Text, doc: Optional[Doc]) -> None:
         """The three tiers of the module docstring, most urgent first."""
-        matcher = self._matcher
-        lowered = text.lower()
-        matched = matcher.match(lowered, doc)
-        reassured = matcher.reassured(lowered, doc)
-        if matched:
+        reading = self._matcher.read(text.lower(), doc)
+        if reading.crisis:
             # "I had those thoughts years ago, I'm in a good place now": ask, don't alarm.
-            force_intent(message, UNCLEAR_INTENT if reassured else CRISIS_INTENT, matched)
+            force_intent(message, UNCLEAR_INTENT if reading.reassured else CRISIS_INTENT, reading.crisis)
             return
         guess = classifier_guess(message)
-        if reassured:
+        if reading.reassured:
             if guess in (CRISIS_INTENT, UNCLEAR_INTENT):
                 drop_intent(message, guess)
             return
-        unclear = matcher.unclear(lowered, doc)
-        if unclear:
-            force_intent(message, UNCLEAR_INTENT, unclear)
+        if reading.unclear:
+            force_intent(message, UNCLEAR_INTENT, reading.unclear)
         elif guess in (CRISIS_INTENT, UNCLEAR_INTENT):
             force_intent(message, UNCLEAR_INTENT, "classifier")
 

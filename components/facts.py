@@ -41,8 +41,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 DEFAULT_PATTERNS = Path(__file__).with_name("fact_patterns.yml")
 WRITERS = ("parent", "professional", "friend")
-# A match this close after one of these words is about something that has not
-# happened ("if he posts them", "he hasn't sent", "before i paid").
+# How much of the text before a match the skip tests read ("if he posts them",
+# "my brother is in year 8", "he thinks i'm 19").
 LOOK_BACK_CHARS = 30
 # Someone else named just before a sign of school: "my little brother is in year 8".
 THIRD_PERSON = re.compile(

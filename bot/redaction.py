@@ -6,6 +6,9 @@ Names come from spaCy's NER plus word lists (redaction_words.yml), because the
 small English model misses lower-case names. Everything else is patterns: NER
 calls phone numbers DATE. When two finds overlap, the kind found first in
 KINDS wins (an email beats the name inside it).
+
+What is on the fact sheet (services.yml) is not personal data and always passes,
+whoever writes it: "call Victim Support on 08 08 16 89 111" stays as it is.
 """
 import re
 from dataclasses import dataclass
@@ -14,14 +17,12 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 import yaml
 
+from bot.services import FactSheet, fact_sheet, on_sheet
 from components.respelling import unfiltered
 
 KINDS = ("EMAIL", "URL", "BANK", "PHONE", "CARD", "POSTCODE", "ADDRESS", "HANDLE", "NAME")
 WORDS_FILE = Path(__file__).with_name("redaction_words.yml")
 CRISIS_PATTERNS = Path(__file__).resolve().parent.parent / "components" / "crisis_patterns.yml"
-
-# Helplines a person may quote back to us: not personal data.
-SERVICE_NUMBERS = {"999", "101", "116123", "85258", "08001111", "08088005000", "111"}
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 OBFUSCATED_EMAIL = re.compile(
@@ -164,8 +165,13 @@ def world_first_names() -> Set[str]:
 
 
 class Redactor:
-    def __init__(self, nlp, words_file: Path = WORDS_FILE) -> None:
+    def __init__(self, nlp, words_file: Path = WORDS_FILE, sheet: Optional[FactSheet] = None) -> None:
         self.nlp = nlp
+        # The services' own names, numbers, links and emails are never hidden.
+        self.sheet = sheet or fact_sheet()
+        self.service_numbers = self.sheet.numbers()
+        self.service_names = re.compile(
+            r"(?<!\w)(?:" + "|".join(map(re.escape, self.sheet.names())) + r")(?!\w)", re.IGNORECASE)
         words = yaml.safe_load(words_file.read_text())
         from spacy.lang.en.stop_words import STOP_WORDS
         self.stop_words = set(STOP_WORDS) | _words(words["chat_words"])
@@ -189,7 +195,10 @@ class Redactor:
     def find(self, text: str) -> List[Find]:
         """Non-overlapping finds, in text order. A crisis word written to get past
         filters ("su1c1de" looks like a postcode) is never one of them: the crisis
-        safety net reads the redacted text."""
+        safety net reads the redacted text. Nor is anything wholly inside a
+        service's name, number, link or email (`_on_sheet`); a find reaching past
+        one is kept, so "sarah@childline.org.uk" is still an email."""
+        protected = self._on_sheet(text)
         kept: List[Find] = []
         seen_finders = set()
         for kind in KINDS:
@@ -200,6 +209,7 @@ class Redactor:
             for find in sorted(finder(text), key=lambda f: (f.start, -(f.end - f.start))):
                 if find.end > find.start and not any(
                         find.start < k.end and k.start < find.end for k in kept) \
+                        and not any(p.start <= find.start and find.end <= p.end for p in protected) \
                         and not self._respelt_crisis_word(text[find.start:find.end]):
                     kept.append(find)
         return sorted(kept, key=lambda f: f.start)
@@ -210,6 +220,20 @@ class Redactor:
         respelt = unfiltered(found.lower()).strip(".,!?")
         return respelt != found.lower() and len(respelt) >= 3 and respelt.isalpha() \
             and respelt in self.crisis_words
+
+    def _on_sheet(self, text: str) -> List[Find]:
+        """Where the text names a service on the fact sheet, or gives its number
+        (in any spacing: "08 08 16 89 111"), its site (or a page on it) or its
+        email. A number counts only as a whole run of digit groups, so "0800
+        11117700900123" can't carry a mobile number past; and an email or link
+        only whole, so "sarah.help@nspcc.org.uk" is still hidden."""
+        numbers = [f for f in self._numbers(text, every=True)
+                   if re.sub(r"\D", "", text[f.start:f.end]) in self.service_numbers]
+        links = [f for f in self._urls(text) if on_sheet(text[f.start:f.end], self.sheet)]
+        emails = [Find(m.start(), m.end(), "EMAIL") for m in EMAIL.finditer(text)
+                  if m.group().lower() in self.sheet.emails()]
+        names = [Find(m.start(), m.end(), "NAME") for m in self.service_names.finditer(text)]
+        return numbers + links + emails + names
 
     def redact(self, text: str) -> str:
         out, position = [], 0
@@ -244,7 +268,9 @@ class Redactor:
                 if match.group(group):
                     yield Find(match.start(group), match.end(group), "BANK")
 
-    def _numbers(self, text: str) -> Iterator[Find]:
+    def _numbers(self, text: str, every: bool = False) -> Iterator[Find]:
+        """Phone, card and account numbers; `every`: every run of digits, even
+        one that is none of these ("NUMBER")."""
         for match in NUMBER.finditer(text):
             raw = match.group().rstrip(" .-")
             digits = re.sub(r"\D", "", raw)
@@ -252,13 +278,11 @@ class Redactor:
             if raw.startswith("(") and ")" not in raw:
                 raw, start = raw[1:], start + 1
             kind = self._number_kind(raw, digits)
-            if kind:
-                yield Find(start, start + len(raw), kind)
+            if kind or every:
+                yield Find(start, start + len(raw), kind or "NUMBER")
 
     @staticmethod
     def _number_kind(raw: str, digits: str) -> Optional[str]:
-        if digits in SERVICE_NUMBERS:
-            return None
         count = len(digits)
         international = raw.startswith("+") or raw.startswith("00")
         if international and 8 <= count <= 15:

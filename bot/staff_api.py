@@ -17,6 +17,7 @@ every POST needs the X-CSRF-Token header (403).
 """
 import asyncio
 import contextlib
+import html
 
 from aiohttp import WSMsgType, web
 
@@ -24,6 +25,7 @@ from bot.api import BadInput, check_text, read_json_object
 from bot.errors import json_error
 from bot.handoff import HandoffError, Handoffs
 from bot.keys import SETTINGS
+from bot.services import FactSheet, fact_sheet
 from bot.staff_auth import (FAILURE_DELAY_SECONDS, StaffAuth, clear_session_cookie, csrf_ok,
                             set_session_cookie)
 from bot.web_page import STATIC
@@ -31,6 +33,7 @@ from bot.websocket import same_origin
 
 AUTH = web.AppKey("staff_auth", StaffAuth)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
+CONSOLE = web.AppKey("staff_console_page", str)
 API = "/staff/api/"
 MAX_USERNAME = 64
 # How often a live console checks that its session is still good (logout, disabled).
@@ -181,11 +184,27 @@ async def live(request: web.Request) -> web.StreamResponse:
     return socket
 
 
-async def console(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "staff.html")
+def render_console(sheet: FactSheet) -> str:
+    """staff.html with the fact sheet's services listed by the reply box: what a
+    worker can give, exactly as the sheet has it, and that redaction lets through."""
+    def item(service) -> str:
+        details = [d for d in (service.phone, service.text and f"text {service.text}", service.web,
+                               service.email) if d]
+        when = f" ({service.hours})" if service.hours else ""
+        who = f" For {service.for_whom}." if service.for_whom else ""
+        return (f"<li><strong>{html.escape(service.name)}</strong>: "
+                f"{html.escape(', '.join(details) + when)}.{html.escape(who)}</li>")
+
+    listed = "".join(item(s) for s in sheet.services.values() if s.phone or s.text or s.web or s.email)
+    return (STATIC / "staff.html").read_text().replace("__SERVICES__", listed)
+
+
+async def console(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[CONSOLE], content_type="text/html", charset="utf-8")
 
 
 def setup_routes(app: web.Application) -> None:
+    app[CONSOLE] = render_console(fact_sheet())
     app.router.add_get("/staff", console)
     app.router.add_post(API + "login", login)
     app.router.add_post(API + "logout", logout)

@@ -111,12 +111,15 @@ async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, pro
     assert status == 409 and body["error"]
     await web.wait_for(lambda m: m.get("response") == "gateway_staff_joined")
 
-    # A reply reaches the web page within a second, redacted like everything else.
+    # A reply reaches the web page within a second, redacted like everything else
+    # but the services on the fact sheet.
     status, sent = await sam.act(normal["id"], "messages",
-                                 "Hi, I'm Sam from the support team. Text me on 07700 900123 if you like.")
+                                 "Hi, I'm Sam from the support team. Text me on 07700 900123 if you like, "
+                                 "or call Victim Support on 08 08 16 89 111.")
     assert status == 200 and sent["from"] == "staff"
     got = await web.wait_for(lambda m: m["from"] == "staff", timeout=1.0)
     assert "[PHONE]" in got["text"] and "07700" not in got["text"]
+    assert "call Victim Support on 08 08 16 89 111." in got["text"]
 
     # The person's messages now go to the staff member, not to the bot.
     assert await web.say("thank you, i was so scared") == []

@@ -3,12 +3,18 @@ the assistant still understands the person. Recall and precision per kind on the
 labelled sets are reported by `make redaction` (part of `make test`)."""
 import pytest
 
-from bot.redaction import load_redactor
+from bot.redaction import Redactor, load_redactor
+from bot.services import fact_sheet
 
 
 @pytest.fixture(scope="module")
-def redact():
-    return load_redactor().redact
+def redactor():
+    return load_redactor()
+
+
+@pytest.fixture(scope="module")
+def redact(redactor):
+    return redactor.redact
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -79,3 +85,75 @@ def test_hostile_text_cannot_stall_redaction(redact, pattern):
     started = time.monotonic()
     redact(text)
     assert time.monotonic() - started < 10
+
+
+def said_by_staff():
+    """A support worker giving each number, link and email on the fact sheet, as
+    written there and as people type them."""
+    sheet = fact_sheet()
+    for service in sheet.services.values():
+        for number in filter(None, (service.phone, service.number)):
+            yield f"You can call {service.name} on {number}"
+            yield f"or ring {number.replace(' ', '')} any time"
+        if service.web:
+            site = service.web.removeprefix("www.")
+            yield f"{service.name}: {site}"
+            yield f"Go to https://www.{site}/ and follow the steps"
+            yield f"It's on http://{site}/help/what-to-do-next, {service.name}"
+        if service.email:
+            yield f"Or email {service.name} at {service.email}"
+    for force in sheet.local_forces:
+        yield f"Report it to {force['name']} at {force['web']}"
+
+
+@pytest.mark.parametrize("said", list(said_by_staff()))
+def test_the_services_on_the_fact_sheet_are_sent_as_typed(redact, said):
+    """A support worker must be able to give a service's number, link or email;
+    everything else in the same message is still hidden."""
+    assert redact(said) == said
+    mine = " Or text me on 07700 900123, I'm Sarah, sarah.k99@hotmail.co.uk"
+    assert redact(said + "." + mine) == said + ". Or text me on [PHONE], I'm [NAME], [EMAIL]"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("call Victim Support on 08 08 16 89 111, or ring me on 07700 900123, I'm Sarah",
+     "call Victim Support on 08 08 16 89 111, or ring me on [PHONE], I'm [NAME]"),
+    ("i rang childline on 0800 1111 and papyrus on 0800-068-4141",
+     "i rang childline on 0800 1111 and papyrus on 0800-068-4141"),
+    ("I'm Sarah from Victim Support", "I'm [NAME] from Victim Support"),
+    ("help@nspcc.org.uk or his snap jayy_x2007", "help@nspcc.org.uk or his snap [HANDLE]"),
+])
+def test_only_the_services_pass(redact, text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A number passes only as a whole run of digits: no mobile number rides on one.
+    ("0800 11117700900123", "[CARD]"),
+    ("116 123 07700 900123", "[CARD]"),
+    ("0800 1111 07700 900123", "[CARD]"),
+    # A link or email passes only whole: not as part of a longer one.
+    ("email sarah@childline.org.uk", "email [EMAIL]"),
+    ("sarah.help@nspcc.org.uk", "[EMAIL]"),
+    ("childline.org.uk@gmail.com", "[EMAIL]"),
+    ("his snap is jake_m07.childline.org.uk", "his snap is [HANDLE]"),
+    ("go to sarah.childline.org.uk", "go to [URL]"),
+    ("go to childline.org.uk.pay-me.com/now", "go to [URL]"),
+])
+def test_the_fact_sheet_cannot_carry_personal_data_past(redact, text, expected):
+    assert redact(text) == expected
+
+
+def test_the_fact_sheet_is_the_only_list_of_services(redactor, tmp_path):
+    """The redactor lets through what the fact sheet lists, nothing typed in itself."""
+    from bot.services import load
+
+    sheet = tmp_path / "services.yml"
+    sheet.write_text("services:\n  line:\n    name: Example Line\n    phone: 0800 000 1234\n"
+                     "    web: example-line.org.uk\n")
+    text = "call Example Line on 0800 000 1234 or see example-line.org.uk"
+    hidden = redactor.redact(text)
+    assert "0800" not in hidden and "example-line" not in hidden
+    own = Redactor(redactor.nlp, sheet=load(sheet))
+    assert own.redact(text) == text
+    assert own.redact("Childline is 0800 1111") == "Childline is [BANK]"

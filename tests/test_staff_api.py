@@ -187,3 +187,18 @@ def test_the_internal_api_needs_its_token_and_a_real_conversation(stack):
     assert call("POST", url, raw=b"[", headers=auth)[0] == 400
     # and it is not on the public port
     assert call("POST", stack["base"] + "/internal/handoffs", {"session": "x" * 24}, headers=auth)[0] == 404
+
+
+def test_the_console_lists_every_service_a_worker_can_give_from_the_fact_sheet():
+    """The console reads the fact sheet: each service's number, link and email,
+    which the redactor lets through a worker's reply."""
+    from bot.services import fact_sheet
+    from bot.staff_api import render_console
+
+    page = render_console(fact_sheet())
+    assert "__SERVICES__" not in page
+    for service in fact_sheet().services.values():
+        for detail in (service.phone, service.text, service.web, service.email):
+            if detail:
+                assert detail in page, (service.key, detail)
+    assert "weekdays" in page  # the Revenge Porn Helpline's hours, so nobody gives it at night

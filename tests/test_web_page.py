@@ -231,3 +231,90 @@ def test_getting_ready_to_report_ends_with_notes_to_download(stack, page):
     assert "Your notes for reporting" in saved and "App or website: Snapchat" in saved
     assert "Evidence to keep" in saved and "When it started: 2 days ago" in saved
     assert "Paid or sent anything: No" in saved and "How much" not in saved
+
+
+# --- A small phone: 999 and quick exit in view, before and after a crisis ------
+PHONE = {"width": 360, "height": 640}
+
+# Where the first "999" inside an element is drawn, and whether it is really seen
+# there (the element on top at that point is the one holding the text, not the
+# sticky top bar or the message box over it).
+WHERE_IS_999 = """([selector, number]) => {
+  const holder = document.querySelector(selector);
+  const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(number);
+    if (at === -1) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + number.length);
+    const box = range.getBoundingClientRect();
+    const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return {top: box.top, bottom: box.bottom, seen: !!top && node.parentElement.contains(top)};
+  }
+  return null;
+}"""
+
+
+def in_view(box, height=PHONE["height"]):
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def test_on_a_small_phone_999_and_quick_exit_are_in_view_before_and_after_a_crisis(stack, browser):
+    from bot.services import fact_sheet
+
+    emergency = fact_sheet()["emergency"].phone
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(stack["base"] + "/")
+    page.locator("#message-input").wait_for()
+
+    # Before anything is sent: the emergency number and quick exit, without scrolling.
+    number = page.locator("#emergency-phone")
+    expect(number).to_be_visible()
+    expect(number).to_have_text(emergency)
+    assert number.get_attribute("href") == "tel:" + emergency
+    expect(page.locator("#quick-exit")).to_be_visible()
+    assert in_view(number.bounding_box()), number.bounding_box()
+    assert in_view(page.locator("#quick-exit").bounding_box())
+    assert page.evaluate(WHERE_IS_999, ["#emergency", emergency])["seen"]
+    page.screenshot(path=ARTIFACTS / "phone-start.png")
+    assert serious_accessibility_problems(page) == []
+
+    # A crisis: several bot messages in a row. The first one's 999 stays in view
+    # without the person (or this test) scrolling.
+    send(page, "i want to kill myself")
+    expect(page.locator("[data-response='utter_crisis']")).to_have_count(1, timeout=WAIT_MS)
+    expect(page.locator("[data-response='utter_ask_safe']")).to_have_count(1, timeout=WAIT_MS)
+    page.locator(".quick-replies .quick-reply").first.wait_for()
+    where = page.evaluate(WHERE_IS_999, ["[data-response='utter_crisis']", emergency])
+    page.screenshot(path=ARTIFACTS / "phone-crisis.png")
+    assert where is not None, "the crisis message does not give the emergency number"
+    assert 0 <= where["top"] and where["bottom"] <= PHONE["height"], where
+    assert where["seen"], where  # not under the top bar or the message box
+    expect(page.locator("#quick-exit")).to_be_visible()
+    assert in_view(page.locator("#quick-exit").bounding_box())
+    context.close()
+
+
+def test_no_service_number_is_typed_into_the_page(stack):
+    """The page's numbers come from services.yml (bot/web_page.py fills them in)."""
+    import urllib.request
+
+    from bot.services import fact_sheet
+
+    sheet = fact_sheet()
+    for name in ("index.html", "chat.js"):
+        source = (ROOT / "bot" / "static" / name).read_text()
+        for number in sheet.numbers():
+            # "116 123", "116-123" and "116123" alike, but not inside a longer number.
+            typed = r"(?<!\d)" + r"[\s.-]?".join(number) + r"(?!\d)"
+            assert not re.search(typed, source), f"{number} is typed into {name}"
+
+    with urllib.request.urlopen(stack["base"] + "/") as response:
+        page = response.read().decode("utf-8")
+    for service in ("emergency", "samaritans"):
+        phone = sheet[service].phone
+        assert phone and phone in page
+        assert 'href="tel:' + re.sub(r"\D", "", phone) + '"' in page
+    assert not re.search(r"\{\{\s*[a-z_]+\.[a-z_]+\s*\}\}", page)  # every detail was filled in

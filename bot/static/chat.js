@@ -10,15 +10,16 @@
   const TYPING_MAX_MS = 20000;
   const MAX_BACKOFF_MS = 15000;
   const FAILURES_BEFORE_HTTP = 3;
-  const DOWN_TEXT = "Can't connect right now. If you're in danger call 999. Samaritans: 116 123 (free, any time).";
+  const DOWN_TEXT = "Can't connect right now."; // setStatus adds the emergency numbers
+  const BURST_MS = 2000; // messages this close together are one reply (see scrollToNewest)
   // Only used if the server didn't fill in the exit address: leaving must always work.
   const DEFAULT_EXIT_URL = "https://www.bbc.co.uk/weather";
   const SPEAKERS = { user: "You said: ", bot: "Assistant: ", staff: "Support worker" };
 
   const byId = (id) => document.getElementById(id);
   const ui = {
-    exit: byId("quick-exit"), log: byId("messages"), form: byId("composer"),
-    input: byId("message-input"), send: byId("send"), status: byId("status"),
+    exit: byId("quick-exit"), bar: document.querySelector(".bar"), log: byId("messages"),
+    form: byId("composer"), input: byId("message-input"), send: byId("send"), status: byId("status"),
     typing: byId("typing"), count: byId("char-count"), starters: byId("starters"),
   };
 
@@ -44,6 +45,8 @@
   let paused = false; // rate limited
   let exiting = false;
   let lastTyped = ""; // so a message the server refused can be put back in the box
+  let replyStart = null; // the first message of the reply now arriving (see scrollToNewest)
+  let lastArrival = 0;
   const escapePresses = [];
 
   // --- Quick exit -------------------------------------------------------------
@@ -77,9 +80,25 @@
 
   // --- Status, typing indicator, character count --------------------------------
 
-  const setStatus = (text) => { ui.status.textContent = text; };
+  // The emergency line at the top of the page (index.html; the server fills in its
+  // numbers from services.yml, so none is typed here). Its words go after every status
+  // and error this page shows, so whatever went wrong, the emergency number is right there.
+  // We don't rely on the line at the top alone: with a phone's keyboard up, the top
+  // of the page can be out of sight, but the status sits just above the message box.
+  const oneLine = (el) => (el ? el.textContent.replace(/\s+/g, " ").trim() : "");
+  const EMERGENCY_TEXT = oneLine(byId("emergency"));
+  const EMERGENCY_PHONE = oneLine(byId("emergency-phone"));
+
+  function withEmergency(text) {
+    if (!text || !EMERGENCY_TEXT) return text;
+    // The server's own errors often say it already: don't say it twice.
+    if (EMERGENCY_PHONE && text.indexOf(EMERGENCY_PHONE) !== -1) return text;
+    return `${text} ${EMERGENCY_TEXT}`;
+  }
+
+  const setStatus = (text) => { ui.status.textContent = withEmergency(text); };
   const showDown = () => setStatus(DOWN_TEXT);
-  const clearDown = () => { if (ui.status.textContent === DOWN_TEXT) setStatus(""); };
+  const clearDown = () => { if (ui.status.textContent === withEmergency(DOWN_TEXT)) setStatus(""); };
 
   function showTyping() {
     ui.typing.hidden = false;
@@ -217,8 +236,31 @@
     ui.log.append(item);
     if (kind === "bot" && Array.isArray(buttons) && buttons.length) renderQuickReplies(buttons);
     hideStarters();
-    window.scrollTo(0, document.documentElement.scrollHeight); // newest message just above the box
+    scrollToNewest(item, kind);
     return item;
+  }
+
+  // Show the newest message just above the message box, but never scroll past the
+  // start of the reply it belongs to. One message can get several bot messages back:
+  // a crisis reply is the one with the emergency number first, then a notice, then
+  // "Are you safe right now?". Scrolling to the bottom each time would push the first
+  // one, and its number, off the top; instead a long reply stays at its start, to be
+  // read from there. A reply starts with the first message after the person's own, or
+  // after a pause (a notice or a support worker's message later on). Never scrolls up.
+  function scrollToNewest(item, kind) {
+    const now = Date.now();
+    if (kind === "user") replyStart = null;
+    else if (!replyStart || !replyStart.isConnected || now - lastArrival > BURST_MS) replyStart = item;
+    lastArrival = now;
+
+    let target = document.documentElement.scrollHeight; // the bottom
+    if (replyStart) {
+      // How far down the page can go with the reply's top still just below the top bar.
+      const barBottom = ui.bar ? ui.bar.getBoundingClientRect().bottom : 0;
+      const startTop = window.scrollY + replyStart.getBoundingClientRect().top;
+      target = Math.min(target, startTop - barBottom - 8);
+    }
+    if (target > window.scrollY) window.scrollTo(0, target);
   }
 
   function hideStarters() {

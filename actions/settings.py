@@ -7,8 +7,8 @@ from dotenv import load_dotenv
 load_dotenv()
 
 # Slot that carries each part of the police route -> the variable that overrides it.
-# The defaults (Northamptonshire Police, 101, its online form) are the slots'
-# initial values in domain.yml, so the words still work if .env says nothing.
+# The defaults (the police, 101, www.police.uk: national) are the slots' initial
+# values in domain.yml, so the words still work if .env says nothing.
 POLICE_ROUTE_VARIABLES = {
     "police_force": "POLICE_FORCE_NAME",
     "police_phone": "POLICE_NON_EMERGENCY_NUMBER",

@@ -171,7 +171,7 @@ class Conversations:
             # is read: a few milliseconds less on every message.
             redacting = None if text.startswith("/") else asyncio.ensure_future(self.redact(clean))
             try:
-                buttons, last_asked, handoff = await self.store.turn_context(session_id)
+                buttons, last_asked, handoff, channel = await self.store.turn_context(session_id)
             except BaseException:
                 if redacting:
                     redacting.cancel()
@@ -198,13 +198,13 @@ class Conversations:
             if held_for_staff(handoff) and self._team_gone(handoff):
                 replies, handoff = await self._back_to_the_bot(handoff)
             if held_for_staff(handoff):
-                replies = await self._held_replies(session_id, handoff, for_assistant, kind)
+                replies = await self._held_replies(session_id, handoff, for_assistant, kind, channel)
             else:
                 if handoff and handoff["bot_paused"]:
                     # A hand-back that didn't reach Rasa, or the team has gone.
                     replies += await self.resume_bot(
                         session_id, handoff, "resumed" if replies else "released")
-                replies += await self._replies(session_id, for_assistant, kind)
+                replies += await self._replies(session_id, for_assistant, kind, channel)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies],
                                      typed=None if tapped else shown)
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
@@ -229,14 +229,14 @@ class Conversations:
                                               "bot_active": True}
 
     async def _held_replies(self, session_id: str, handoff: Dict[str, Any], text: str,
-                            kind: Optional[str]) -> List[Dict[str, Any]]:
+                            kind: Optional[str], channel: Optional[str]) -> List[Dict[str, Any]]:
         """What the person hears while a person from the team holds the conversation."""
         intent = None if kind else await self.assistant.intent(text)
         if intent in HELD_ANSWERS:
             if intent == "crisis" and handoff["priority"] != "crisis":
                 await self.store.set_handoff(handoff["id"], {}, priority="crisis")
                 self.staff_feed.publish({"type": "queue_changed"})
-            return [domain_reply(HELD_ANSWERS[intent])]
+            return [domain_reply(HELD_ANSWERS[intent], channel)]
         # Waiting, or Rasa can't read it (so a crisis can't be caught): the numbers,
         # now and then, so that nobody writes into silence.
         if handoff["status"] == "waiting" or (intent is None and not kind):
@@ -291,14 +291,15 @@ class Conversations:
                                              "conversation": handoff["id"] if handoff else None})
                     break
 
-    async def _replies(self, session_id: str, text: str, kind: Optional[str]) -> List[Dict[str, Any]]:
+    async def _replies(self, session_id: str, text: str, kind: Optional[str],
+                       channel: Optional[str] = None) -> List[Dict[str, Any]]:
         if kind == "other_language":
             return [reply("gateway_other_language")]
         if kind == "no_words":
             return [reply("gateway_no_words")]
         try:
             replies, actions_up = await asyncio.gather(
-                self.assistant.send(session_id, text), self.assistant.actions_up())
+                self.assistant.send(session_id, text, channel), self.assistant.actions_up())
         except AssistantUnavailable as error:
             logger.warning("The assistant is unavailable (%s): sent the fallback reply.", error)
             return [reply("gateway_unavailable")]

@@ -6,7 +6,7 @@ import traceback
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
-from bot.replies import reply
+from bot.replies import EMERGENCY, reply
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def errors_as_json(request: web.Request, handler):
         route = request.match_info.route.resource
         log_failure(logger, f"Unexpected error in {request.method} "
                             f"{route.canonical if route else '?'}", error)
-        return json_error(500, "Something went wrong on our side. If you're in danger, call 999.")
+        return json_error(500, f"Something went wrong on our side. {EMERGENCY}")
 
 
 @web.middleware

@@ -35,12 +35,14 @@ class RasaClient:
         if self._client is not None:
             await self._client.close()
 
-    async def send(self, session_id: str, text: str) -> List[Dict[str, Any]]:
-        """The assistant's replies to one user message."""
+    async def send(self, session_id: str, text: str,
+                   channel: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The assistant's replies to one user message. `channel` ("web", "telegram",
+        "whatsapp") picks the domain's words for it where they differ."""
         try:
             async with self._http.post(
                 f"{self._rasa_url}/webhooks/gateway/webhook",
-                json={"sender": session_id, "message": text},
+                json={"sender": session_id, "message": text, **({"channel": channel} if channel else {})},
                 headers=self._headers, timeout=self._timeout,
             ) as response:
                 if response.status != 200:

@@ -5,14 +5,18 @@ tell them apart. Every one keeps the emergency numbers in view: whatever else is
 wrong, a person in danger still learns where to turn.
 """
 from functools import lru_cache
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import yaml
 
 from bot.config import ROOT
+from bot.services import fact_sheet
 
-EMERGENCY = ("If you're in danger now, call 999. "
-             "To talk to someone any time, call Samaritans free on 116 123.")
+# The numbers come from the fact sheet (services.yml), never typed here.
+_SHEET = fact_sheet()
+EMERGENCY = (f"If you're in danger now, call {_SHEET['emergency'].phone}. "
+             f"To talk to someone any time, call {_SHEET['samaritans'].name} free "
+             f"on {_SHEET['samaritans'].phone}.")
 
 REPLIES: Dict[str, str] = {
     "gateway_unavailable": (
@@ -46,7 +50,7 @@ REPLIES: Dict[str, str] = {
     ),
     "gateway_staff_joined": (
         "A trained person from our support team has joined the chat. You're talking to a real person now. "
-        "They can see what you wrote here, with names and numbers hidden.\n"
+        "They can see what you wrote here. We try to hide names and numbers, but we can miss some.\n"
         f"{EMERGENCY}"
     ),
     # The staff member (or the whole team) went away: the bot takes over again.
@@ -88,8 +92,11 @@ def domain_intents() -> List[str]:
     return [next(iter(i)) if isinstance(i, dict) else i for i in _domain()["intents"]]
 
 
-def domain_reply(name: str) -> Dict[str, Any]:
+def domain_reply(name: str, channel: Optional[str] = None) -> Dict[str, Any]:
     """One of the assistant's own responses (domain.yml), for when the gateway must
-    say it without Rasa: a crisis while a person holds the conversation."""
-    variant = next(v for v in _domain()["responses"][name] if not v.get("condition"))
+    say it without Rasa: a crisis while a person holds the conversation. The
+    channel's own words where the domain has them, as Rasa picks them."""
+    plain = [v for v in _domain()["responses"][name] if not v.get("condition")]
+    variant = next((v for v in plain if channel and v.get("channel") == channel),
+                   next(v for v in plain if not v.get("channel")))
     return {"text": variant["text"], "response": name}

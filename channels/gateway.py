@@ -36,15 +36,23 @@ HANDOFF_STATES = ("paused", "released", "closed", "resumed")
 AFTER_HANDOFF = "action_after_handoff"
 
 
+# The channels whose words may differ (domain.yml responses with `channel:`).
+CHANNELS = ("web", "telegram", "whatsapp")
+
+
 class ResponseCollector(OutputChannel):
-    """Collects what the bot says, one message per response, with its name."""
+    """Collects what the bot says, one message per response, with its name.
 
-    def __init__(self) -> None:
+    Named after the person's channel, so that Rasa picks a response's variant for
+    that channel where the domain has one ("clear your browser history" is for the
+    web page only); any other name gets the default words."""
+
+    def __init__(self, channel: Optional[Text] = None) -> None:
         self.messages: List[Dict[Text, Any]] = []
+        self.channel = channel if channel in CHANNELS else "gateway"
 
-    @classmethod
-    def name(cls) -> Text:
-        return "gateway"
+    def name(self) -> Text:  # an instance's name: Rasa calls it on the instance
+        return self.channel
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         text = message.get("text") or ""
@@ -116,7 +124,7 @@ class GatewayInput(InputChannel):
             sender, text = (body or {}).get("sender"), (body or {}).get("message")
             if not isinstance(sender, str) or not sender or not isinstance(text, str):
                 return response.json({"error": "sender and message are required"}, status=400)
-            collector = ResponseCollector()
+            collector = ResponseCollector((body or {}).get("channel"))
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name())
             )

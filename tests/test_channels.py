@@ -79,6 +79,15 @@ def test_telegram_delivers_one_reply_per_update_even_if_sent_twice(stack, provid
     assert len(replies(twice)) == len(replies(once)) >= 1
 
 
+def test_telegram_gets_the_words_for_a_messaging_app(stack, provider):
+    """No browser history on Telegram: the domain's default words, not the web page's."""
+    chat_id = 730_004_444
+    assert telegram(stack, telegram_text(chat_id, "please delete my chat"))[0] == 200
+    [sent] = provider.wait_for(sent_to_chat(provider, chat_id))
+    assert "deleted this chat" in sent["json"]["text"]
+    assert "browser" not in sent["json"]["text"] and "delete this chat in the app" in sent["json"]["text"]
+
+
 def test_telegram_photo_gets_a_kind_text_only_reply(stack, provider):
     chat_id = 730_002_222
     update = telegram_text(chat_id, "x")

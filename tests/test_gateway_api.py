@@ -170,6 +170,8 @@ def test_forget_me_erases_the_conversation_everywhere(stack):
     assert rasa_user_events(stack, session)
     _, _, reply = chat(stack, "please delete this conversation and everything i said", session)
     assert [m.get("response") for m in reply["messages"]] == ["utter_forget_me"]
+    # The web page's words: only a browser has a history to clear.
+    assert "browser history" in reply["messages"][0]["text"]
     assert call("GET", f"{stack['base']}/api/chat/{session}/messages")[0] == 404
     assert chat(stack, "hello again", session)[0] == 404
     assert rasa_user_events(stack, session) == []

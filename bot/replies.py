@@ -35,7 +35,8 @@ REPLIES: Dict[str, str] = {
     ),
     "gateway_not_text": (
         "I can only read text messages. Please don't send photos, videos or files here: "
-        "I don't open or keep them. Keep your evidence safe on your own phone.\n"
+        "I don't open or keep them. Keep your screenshots of the messages on your own phone, "
+        "and don't send the nude pictures to anyone.\n"
         f"{EMERGENCY}"
     ),
     "gateway_too_long": (
@@ -66,13 +67,13 @@ REPLIES: Dict[str, str] = {
     ),
     # Staff passed the case on for the person, with their consent ({reference}).
     "gateway_case_passed_on": (
-        "The support worker has passed your case on, as you agreed. "
+        "The support worker has passed your case on, as you agreed. This isn't a police report. "
         "Your reference number is {reference}. Screenshot it or write it down.\n"
         f"{EMERGENCY}"
     ),
     "gateway_slow_down": (
-        "You're sending messages very fast. Take a breath: I'm still here. "
-        "Wait a minute, then send your next message.\n"
+        "I couldn't read that message: they came too fast. I'm still here. "
+        "Please wait a minute, then send it again.\n"
         f"{EMERGENCY}"
     ),
 }

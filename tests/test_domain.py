@@ -46,6 +46,14 @@ def test_crisis_gives_every_number_exactly_and_999_first(domain):
         assert fact in text
     # On a phone the first lines are what is seen: 999 is in them.
     assert "999" in "\n".join(text.split("\n")[:2])
+    # A parent may be the one writing: the same words tell them to call for someone with them,
+    # and once they are known to be helping, the question is about the young person.
+    assert "anyone with you" in text
+    assert variation(domain, "utter_ask_safe", FOR_SOMEONE)["text"] == "Are they safe right now?"
+    # Only what the fact sheet says: Childline and Papyrus are not called "day or night".
+    for line in text.split("\n"):
+        if "day or night" in line:
+            assert "Childline" not in line and "Papyrus" not in line
     # No promises: nobody can know it will be sorted out or get easier.
     for promise in ("sorted out", "get easier", "be fine", "be OK", "will be alright"):
         assert promise not in text
@@ -75,7 +83,7 @@ def test_images_shared_routes_by_age_and_writer_and_warns_about_recovery_scams(d
     assert "Report Remove" in under_18["text"] and "Take It Down" in under_18["text"]
     assert "StopNCII" not in under_18["text"]
     # Report Remove uploads to the IWF; only Take It Down and StopNCII stay on the device.
-    assert "upload the picture safely" in under_18["text"] and "upload the picture safely" in helper["text"]
+    assert "upload the picture safely" in under_18["text"] and "upload the picture to the IWF" in helper["text"]
     for fact in ("Report Remove", "takeitdown.ncmec.org", "StopNCII.org", "0345 6000 459"):
         assert fact in unknown_age["text"]
     for fact in ("Report Remove", "takeitdown.ncmec.org", "StopNCII.org", "their own device"):
@@ -104,8 +112,8 @@ def test_helpers_route_gives_what_a_parent_needs(domain):
     (text,) = texts(domain, "utter_helping_someone")
     for fact in ("not in trouble", "don't blame", "Don't contact the blackmailer", "four steps",
                  "Report Remove", "ceop.police.uk", "NSPCC Helpline on 0808 800 5000",
-                 "help@nspcc.org.uk", "999"):
-        assert fact in text
+                 "help@nspcc.org.uk", "999", "Childline on 0800 1111"):
+        assert fact in text  # a friend who helps may be a child: Childline for them
 
 
 def test_steps_speak_about_them_to_someone_helping(domain):
@@ -368,14 +376,21 @@ def test_the_advice_police_and_ceop_give_is_all_there(domain):
         assert "someone you trust" in text  # for everyone, not only under-18s
     assert "AI" in default_fault and "fake" in default_fault
     for text in texts(domain, "utter_step_stop_replying"):
-        assert "deactivate" in text and "delete" in text
+        assert "delete" in text and "deactivate" not in text  # not before the screenshots
     for text in texts(domain, "utter_step_keep_evidence"):
         assert "Screenshot the messages" in text and "Don't screenshot, save or send the nude pictures" in text
+        # Deactivate once the evidence is saved, rather than delete.
+        assert text.index("Screenshot") < text.index("deactivate") and "delete" in text
+    assert "up to 14 years" in default_fault
     paid_step = variation(domain, "utter_step_dont_pay", {"type": "slot", "name": "paid", "value": True},
                           {"type": "slot", "name": "for_someone", "value": False})["text"]
     assert "bank" in paid_step and "quickly" in paid_step
     (scam,) = texts(domain, "utter_recovery_scam")
     assert "before anything is shared" in scam
+    # The takedown tools reach everyone on the main path, before anything is shared.
+    for text in texts(domain, "utter_summary"):
+        assert "Take It Down" in text and "StopNCII" in text and "even now" in text
+    assert "someone you trust" in variation(domain, "utter_summary")["text"]
     for text in texts(domain, "utter_step_report"):
         assert "never too late" in text
     assert "ceop.police.uk" in variation(domain, "utter_step_report", FOR_SOMEONE)["text"]
@@ -393,7 +408,7 @@ def test_passing_a_case_on_says_it_is_not_a_police_report(domain):
 def test_privacy_says_where_confidentiality_ends_and_that_redaction_can_miss(domain):
     for text in texts(domain, "utter_privacy"):
         assert "999" in text and "life is in danger" in text
-        assert "we can miss some" in text
+        assert "can miss some" in text
 
 
 def test_the_out_of_scope_reply_gives_somewhere_to_go_and_lets_parents_in(domain):

@@ -44,6 +44,11 @@ MEANINGS = {
 }
 
 
+# What "yes" to the question means, where it is not the guess itself: "are you thinking
+# about hurting yourself?" answered yes is a crisis, not a reason to ask again.
+YES_MEANS = {"unclear_risk": "crisis"}
+
+
 class ActionDefaultAskAffirmation(Action):
     """Asks whether the classifier's best guess is what the person meant."""
 
@@ -63,6 +68,7 @@ class ActionDefaultAskAffirmation(Action):
             return []
         intent = guesses[0]
         dispatcher.utter_message(
-            response="utter_ask_affirmation", meaning=MEANINGS[intent], intent=intent
+            response="utter_ask_affirmation", meaning=MEANINGS[intent],
+            intent=YES_MEANS.get(intent, intent),
         )
         return []

@@ -56,14 +56,27 @@ ALREADY_DONE = {
 }
 
 
+# Said of the blackmailer, not done by the person: "he took screenshots of our
+# call", "she's blocked me", "he told me the police will arrest me".
+_SOMEONE_ELSE = re.compile(
+    r"\b(he|she|they|hes|shes|he's|she's|theyve|they've|hell|he'll|shell|she'll|theyll|they'll"
+    r"|blackmailer|scammer)\s+(\w+\s+){0,2}$")
+_TOLD_ME = re.compile(r"\btold (me|us)\b")
+# "i haven't paid (him) yet": not paying so far is not a decision not to pay.
+_NOT_YET = re.compile(r"^\s+(\w+\s+){0,2}yet\b")
+
+
 def steps_already_done(text: Text) -> Set[Text]:
     """The steps that the person's message says they have already done."""
     lowered = text.lower()
     done = set()
     for step, pattern in ALREADY_DONE.items():
         for match in pattern.finditer(lowered):
-            negated = step != "dont_pay" and _NEGATED.search(lowered[: match.start()])
-            if not negated:
+            before, after = lowered[: match.start()], lowered[match.end():]
+            negated = step != "dont_pay" and _NEGATED.search(before)
+            not_theirs = bool(_SOMEONE_ELSE.search(before) or _TOLD_ME.search(match.group()))
+            not_yet = step == "dont_pay" and _NOT_YET.match(after)
+            if not (negated or not_theirs or not_yet):
                 done.add(step)
                 break
     return done

@@ -48,7 +48,7 @@ def test_crisis_gives_every_number_exactly_and_999_first(domain):
     assert "999" in "\n".join(text.split("\n")[:2])
     # A parent may be the one writing: the same words tell them to call for someone with them,
     # and once they are known to be helping, the question is about the young person.
-    assert "anyone with you" in text
+    assert "anyone else" in text
     assert variation(domain, "utter_ask_safe", FOR_SOMEONE)["text"] == "Are they safe right now?"
     # Only what the fact sheet says: Childline and Papyrus are not called "day or night".
     for line in text.split("\n"):
@@ -124,7 +124,7 @@ def test_steps_speak_about_them_to_someone_helping(domain):
 
 
 def test_the_gentle_question_asks_directly_with_yes_and_no(domain):
-    (check,) = domain["responses"]["utter_check_risk"]
+    check = variation(domain, "utter_check_risk")
     assert "ending their life" in check["text"] and "in danger right now" in check["text"]
     assert [b["payload"] for b in check["buttons"]] == ["/affirm", "/deny"]
     (under_18_step,) = texts(domain, "utter_step_report_under_18")
@@ -141,8 +141,8 @@ def test_step_four_uses_the_configured_police_route_and_999(domain):
     assert slots["police_force"]["initial_value"] == "the police"
     assert slots["police_phone"]["initial_value"] == "101"
     assert slots["police_report_url"]["initial_value"] == "https://www.police.uk"
-    (route,) = texts(domain, "utter_report_police")
-    assert "{police_force}" in route and "local police" in route
+    for route in texts(domain, "utter_report_police"):
+        assert "{police_force}" in route and "local police" in route
 
 
 def test_words_are_short_enough_for_a_phone(domain):
@@ -379,7 +379,7 @@ def test_the_advice_police_and_ceop_give_is_all_there(domain):
         assert "delete" in text and "deactivate" not in text  # not before the screenshots
     for text in texts(domain, "utter_step_keep_evidence"):
         assert "Screenshot the messages" in text and "Don't screenshot, save or send the nude pictures" in text
-        # Deactivate once the evidence is saved, rather than delete.
+        # Switch off (deactivate) once the evidence is saved, rather than delete.
         assert text.index("Screenshot") < text.index("deactivate") and "delete" in text
     assert "up to 14 years" in default_fault
     paid_step = variation(domain, "utter_step_dont_pay", {"type": "slot", "name": "paid", "value": True},
@@ -389,7 +389,7 @@ def test_the_advice_police_and_ceop_give_is_all_there(domain):
     assert "before anything is shared" in scam
     # The takedown tools reach everyone on the main path, before anything is shared.
     for text in texts(domain, "utter_summary"):
-        assert "Take It Down" in text and "StopNCII" in text and "even now" in text
+        assert "Take It Down" in text and "StopNCII" in text and "nothing is shared yet" in text
     assert "someone you trust" in variation(domain, "utter_summary")["text"]
     for text in texts(domain, "utter_step_report"):
         assert "never too late" in text

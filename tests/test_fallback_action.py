@@ -30,3 +30,12 @@ async def test_asks_to_rephrase_when_there_is_no_guess():
 
 def test_every_intent_has_a_meaning(domain):
     assert set(domain["intents"]) == set(MEANINGS)
+
+
+async def test_yes_to_are_you_thinking_about_hurting_yourself_is_a_crisis():
+    """Not the same question again: the crisis response."""
+    (message,) = await ask([
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "unclear_risk", "confidence": 0.4},
+    ])
+    assert message["meaning"] == MEANINGS["unclear_risk"] and message["intent"] == "crisis"

@@ -179,13 +179,16 @@ async def test_an_answer_can_be_corrected_from_the_summary(stack):
     await victim.close()
 
 
-async def test_a_crisis_mid_way_gets_the_crisis_response_and_the_questions_resume(stack):
+async def test_a_crisis_mid_way_ends_the_questions_asks_if_they_are_safe_and_keeps_the_answers(stack):
     victim = await at_step_four(stack)
     await victim.say("/report_get_ready")
     assert last(await victim.say("instagram")) == "utter_ask_report_started"
     crisis = await victim.say("i cant do this anymore i want to kill myself")
-    assert "utter_crisis" in responses(crisis)
-    assert last(crisis) == "utter_ask_report_started"
+    # Never the next question straight after "I want to die".
+    assert responses(crisis)[0] == "utter_crisis" and last(crisis) == "utter_ask_safe"
+    assert "utter_crisis_safe" in responses(await victim.say("/affirm"))
+    # Later, the questions carry on where they were: the app is not asked again.
+    assert last(await victim.say("/report_get_ready")) == "utter_ask_report_started"
     assert last(await victim.say("yesterday")) == "utter_ask_report_demand"
     await victim.close()
 
@@ -196,9 +199,11 @@ async def test_a_crisis_at_the_username_question_is_not_kept_as_evidence(stack, 
     for _ in QUESTIONS[:-1]:
         await victim.say("/skip")
     crisis = await victim.say("i just want to die")
-    assert "utter_crisis" in responses(crisis) and last(crisis) == "utter_ask_report_handle"
+    assert "utter_crisis" in responses(crisis) and last(crisis) == "utter_ask_safe"
     mine = [m["text"] for m in await victim.messages() if m["from"] == "user"]
     assert "i just want to die" in mine  # stored like any message, not held
+    await victim.say("/affirm")
+    assert last(await victim.say("/report_pass_on")) == "utter_ask_report_handle"
     summary = await victim.say("/skip")
     assert "Their username or link: skipped" in summary[-1]["text"]
     await victim.close()

@@ -175,6 +175,13 @@ def test_recognises_steps_already_done(text, done):
         "hes still messaging me",
         "i paid him £50",
         "reported him on insta",
+        # Not paid *yet* is not a decision: step 1 still comes.
+        "I haven't paid yet, what do I do",
+        "i havent paid him yet, should i pay?",
+        # What the blackmailer did or said is not a step the person has done.
+        "he took screenshots of our video call",
+        "he told me the police will arrest me",
+        "she's blocked me on snap now",
     ],
 )
 def test_questions_and_negations_are_not_taken_as_done(text):

@@ -42,8 +42,11 @@ def test_a_victim_is_walked_through_the_four_steps(stack):
     _, step4 = say(stack, me, "ok whats next")
     text = joined(step4)
     assert step4[0]["response"] == "utter_step_report"
-    assert "Test Valley Police" in text and "https://police.example/report" in text
+    # The configured force's form, never the national default or another county's.
+    assert "https://police.example/report" in text and "police.uk" not in text
     assert "Call 101" in text and "999" in text
+    _, route = say(stack, me, "/report_police")
+    assert route[0]["response"] == "utter_report_police" and "Test Valley Police" in joined(route)
 
 
 def test_crisis_mid_step_comes_first_then_continues(stack):

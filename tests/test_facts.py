@@ -63,6 +63,7 @@ def test_adults_and_other_peoples_ages_are_not_the_writer(finder, text):
     ("my best mate is being blackmailed with his nudes", "friend"),
     ("someone is threatening my girlfriend with her pics", "friend"),
     ("asking for a friend, hes being scammed", "friend"),
+    ("somebody close to me is getting threatened over pics", "friend"),
     ("a pupil in my class is being sextorted", "professional"),
     ("one of my students told me someone has her images", "professional"),
     ("im the safeguarding lead at a secondary school", "professional"),
@@ -78,6 +79,7 @@ def test_who_is_writing(finder, text, writer):
     "my mate said just pay him",
     "should i tell my teacher",
     "someone is blackmailing me and says he'll send my nudes to my girlfriend",
+    "someone is threatening to share pics of me",
 ])
 def test_victims_who_mention_others_are_writing_for_themselves(finder, text):
     assert facts(finder, text).get("writer", "self") == "self"

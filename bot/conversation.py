@@ -126,7 +126,11 @@ class Conversations:
         return await self.store.session_for_user(user_hash, channel, new_session_id())
 
     async def exists(self, session_id: str) -> bool:
-        return bool(SESSION_ID.match(session_id)) and await self.store.session_exists(session_id)
+        return await self.channel_of(session_id) is not None
+
+    async def channel_of(self, session_id: str) -> Optional[str]:
+        """The conversation's channel ("web", "telegram", "whatsapp"); None if there is none."""
+        return await self.store.session_channel(session_id) if SESSION_ID.match(session_id) else None
 
     async def forget(self, session_id: str) -> None:
         """Erases the conversation everywhere: our store, Rasa's tracker, live listeners.
@@ -160,7 +164,8 @@ class Conversations:
 
         Raises SessionNotFound or RateLimited; never anything about the assistant.
         """
-        if not await self.exists(session_id):
+        channel = await self.channel_of(session_id)  # some words differ by channel
+        if channel is None:
             raise SessionNotFound(session_id)
         wait = self.limiter.retry_after(session_id)
         if wait:
@@ -171,7 +176,7 @@ class Conversations:
             # is read: a few milliseconds less on every message.
             redacting = None if text.startswith("/") else asyncio.ensure_future(self.redact(clean))
             try:
-                buttons, last_asked, handoff, channel = await self.store.turn_context(session_id)
+                buttons, last_asked, handoff = await self.store.turn_context(session_id)
             except BaseException:
                 if redacting:
                     redacting.cancel()

@@ -295,17 +295,14 @@ class Store:
         return await self._run(work)
 
     async def turn_context(self, session_id: str) -> Tuple[List[Dict[str, str]], Optional[str],
-                                                            Optional[Dict[str, Any]], Optional[str]]:
+                                                            Optional[Dict[str, Any]]]:
         """What a turn reads first, in one go: the buttons of the latest bot messages
         with buttons, newest first (on Telegram and WhatsApp an older button stays on
         screen and can still be tapped), the response name of the bot's latest message
-        (what the person was last asked), the conversation's handoff, if any, and its
-        channel (some words differ: only the web page has a browser history)."""
+        (what the person was last asked), and the conversation's handoff, if any."""
         def work(db):
-            channel = db.execute(text("SELECT channel FROM sessions WHERE id = :id"),
-                                 {"id": session_id}).scalar()
             return (*self._last_bot_turn(db, session_id),
-                    _one(db, "session_id = :s", {"s": session_id}), channel)
+                    _one(db, "session_id = :s", {"s": session_id}))
         return await self._run(work)
 
     @staticmethod

@@ -26,7 +26,7 @@ async def test_a_deleted_conversation_leaves_no_trace_in_any_file(tmp_path):
     await store.add_messages("s" * 24, [{"from": "user", "text": "zanzibarquokka was here"},
                                         {"from": "bot", "text": "ok", "buttons": [
                                             {"title": "Next", "payload": "/ask_next"}]}])
-    assert await store.turn_context("s" * 24) == ([{"title": "Next", "payload": "/ask_next"}], None, None, "web")
+    assert await store.turn_context("s" * 24) == ([{"title": "Next", "payload": "/ask_next"}], None, None)
     await store.delete_session("s" * 24)
     assert await store.messages_after("s" * 24, 0) is None
     files = list(tmp_path.iterdir())

@@ -64,6 +64,12 @@ def test_adults_and_other_peoples_ages_are_not_the_writer(finder, text):
     ("someone is threatening my girlfriend with her pics", "friend"),
     ("asking for a friend, hes being scammed", "friend"),
     ("somebody close to me is getting threatened over pics", "friend"),
+    # Someone not named by a role word, by kind: the passive verb, asking how to help,
+    # someone who came to them, writing on someone's behalf.
+    ("a lad in my form got sextorted last week and now he wont come to school", "friend"),
+    ("how should i support a person who is getting threats over photos", "friend"),
+    ("my neighbour's kid messaged me saying a stranger has pics of her", "friend"),
+    ("writing on behalf of someone who is too scared to", "friend"),
     ("a pupil in my class is being sextorted", "professional"),
     ("one of my students told me someone has her images", "professional"),
     ("im the safeguarding lead at a secondary school", "professional"),
@@ -80,6 +86,10 @@ def test_who_is_writing(finder, text, writer):
     "should i tell my teacher",
     "someone is blackmailing me and says he'll send my nudes to my girlfriend",
     "someone is threatening to share pics of me",
+    "im scared someone i know will see the pics",
+    "what do i say to him, he wont stop",
+    "someone i used to know is blackmailing me",
+    "im being blackmailed by someone on snap",
 ])
 def test_victims_who_mention_others_are_writing_for_themselves(finder, text):
     assert facts(finder, text).get("writer", "self") == "self"
@@ -202,3 +212,26 @@ def test_a_victim_the_classifier_took_for_a_helper_is_answered_as_themselves():
 def test_an_unsure_classifier_answers_the_fact_instead_of_asking_what_was_meant():
     assert parsed("im 15 and they dont even know i have it", "nlu_fallback").get("intent")["name"] == "under_18"
     assert parsed("he's posting them rn", "nlu_fallback").get("intent")["name"] == "images_shared"
+
+
+def test_round_5_set_helpers_without_role_words_and_steps_not_done(finder):
+    """tests/helpers_and_steps_blind5.yml, written blind, scored once before any fix
+    (docs/evaluation.md, round 5), since used for tuning. The bars are what was
+    reached, so that a change that loses ground fails."""
+    import yaml
+
+    from actions.steps import steps_already_done
+    from tests.conftest import ROOT
+
+    sets = yaml.safe_load((ROOT / "tests" / "helpers_and_steps_blind5.yml").read_text())
+
+    def helping(text):
+        return facts(finder, text).get("writer", "self") != "self"
+
+    assert sum(map(helping, sets["helpers"])) >= 22  # of 30
+    assert [t for t in sets["self_not_helpers"] if helping(t)] == []
+    # A wrong "done" skips advice: never, on what is not done yet or what the blackmailer did.
+    assert [t for t in sets["not_done_yet"] if steps_already_done(t)] == []
+    found = [set(x["done"]) <= steps_already_done(x["text"]) for x in sets["done_already"]]
+    assert sum(found) >= 11  # of 15: narrow on purpose (a missed one only repeats a step)
+    assert all(steps_already_done(x["text"]) <= set(x["done"]) for x in sets["done_already"])

@@ -10,7 +10,9 @@ of the machine can read (`ps`): the auth token never appears there.
     ACTION_SERVER_URL http://127.0.0.1:5055/webhook
     DATABASE_URL + REDIS_URL   a PostgreSQL URL and a Redis URL: several Rasa
                       servers share conversations (endpoints.replicas.yml);
-                      otherwise conversations stay in this process's memory
+                      otherwise conversations are kept in SQLite, in the file
+                      RASA_TRACKER_DB (var/rasa-conversations.sqlite3), so that a
+                      restarted Rasa picks up where each person was
                       (endpoints.yml). RASA_ENDPOINTS names a file outright.
     SANIC_WORKERS     Rasa's own: more than 1 needs the replicas setting
     RASA_CREDENTIALS  credentials.yml (our gateway channel only); make bench
@@ -24,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRESQL = ("postgresql://", "postgres://")
+TRACKER_DB = ROOT / "var" / "rasa-conversations.sqlite3"
 
 
 def shared_stores(env: Mapping[str, str]) -> bool:
@@ -44,6 +47,26 @@ def store_variables(env: Mapping[str, str]) -> Dict[str, str]:
     }
 
 
+def embedded_store_variables(env: Mapping[str, str]) -> Dict[str, str]:
+    """What endpoints.yml reads: Rasa's SQL tracker store on a SQLite file."""
+    path = Path(env.get("RASA_TRACKER_DB") or TRACKER_DB).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {"TRACKER_STORE_URL": f"sqlite:///{path}"}
+
+
+def erase_for_good() -> None:
+    """SQLite overwrites deleted rows (secure_delete): an erased conversation's
+    events must not linger in the file's free pages. Rasa makes its own engine,
+    so this is set on every new SQLite connection SQLAlchemy opens here."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _secure_delete(connection, _record) -> None:
+        if type(connection).__module__.startswith("sqlite3"):
+            connection.execute("PRAGMA secure_delete = ON")
+
+
 def rasa_arguments(env: Mapping[str, str]) -> List[str]:
     endpoints = env.get("RASA_ENDPOINTS") or (
         "endpoints.replicas.yml" if shared_stores(env) else "endpoints.yml")
@@ -62,6 +85,9 @@ def main() -> None:
     os.environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
     if shared_stores(os.environ):
         os.environ.update(store_variables(os.environ))
+    else:
+        os.environ.update(embedded_store_variables(os.environ))
+        erase_for_good()
     # Rasa reads its arguments from sys.argv; /proc/<pid>/cmdline keeps ours.
     sys.argv = rasa_arguments(os.environ)
     from channels import speedups

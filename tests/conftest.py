@@ -141,6 +141,7 @@ def start_stack(provider, data, database_url=None, receiver=None):
         "GATEWAY_INTERNAL_TOKEN": INTERNAL_TOKEN,
         "CHANNEL_ID_KEY": CHANNEL_ID_KEY,
         "DATABASE_URL": database_url or f"sqlite:///{data / 'gateway.sqlite3'}",
+        "RASA_TRACKER_DB": str(data / "rasa-conversations.sqlite3"),
         "TELEGRAM_BOT_TOKEN": "123:telegram-token",
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "TELEGRAM_API_BASE": provider.url,

@@ -70,3 +70,9 @@ def test_secrets_never_have_a_default_in_the_compose_file():
     for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SITE_ADDRESS"):
         assert re.findall(r"\$\{" + name + r"(:[?-][^}]*)?\}", text)
         assert "${" + name + ":-" not in text and "${" + name + "-" not in text
+
+
+def test_every_service_is_started_again_after_a_crash():
+    # The same promise as `make run`'s supervisor (docs/deploy.md, "When a part fails").
+    assert {name: service.get("restart") for name, service in SERVICES.items()} == {
+        name: "unless-stopped" for name in SERVICES}

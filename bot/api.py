@@ -12,7 +12,7 @@ from typing import Any, Dict
 import yaml
 from aiohttp import web
 
-from bot.conversation import SESSION_ID, Conversations, RateLimited, SessionNotFound
+from bot.conversation import SESSION_ID, Busy, Conversations, RateLimited, SessionNotFound
 from bot.errors import json_error
 from bot.keys import CONVERSATIONS, SETTINGS
 
@@ -88,16 +88,17 @@ async def chat(request: web.Request) -> web.Response:
         session = data.get("session")
         chats = conversations(request)
         if session is None:
-            session = await chats.start("web")
+            session, replies = await chats.start_with("web", text)
         else:
-            check_session(session)
-        replies = await chats.say(session, text)
+            replies = await chats.say(check_session(session), text)
     except BadInput as error:
         return json_error(error.status, error.message)
     except SessionNotFound:
         return json_error(404, SessionNotFound.message)
     except RateLimited as error:
         return json_error(429, error.message, **{"Retry-After": str(error.retry_after)})
+    except Busy:  # nothing was kept: the page puts the words back to send again
+        return json_error(503, Busy.message, **{"Retry-After": str(Busy.retry_after)})
     return web.json_response({"session": session, "messages": [public(m) for m in replies]})
 
 

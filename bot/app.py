@@ -8,7 +8,9 @@ from bot import (api, insights_api, reports, retention, staff_api, telegram, web
 from bot.addresses import AddressBook
 from bot.bus import make_bus
 from bot.config import Settings
+from bot.admission import Admission
 from bot.conversation import Conversations
+from bot.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.errors import errors_as_json, security_headers
 from bot.handoff import Handoffs
 from bot.insights import Insights
@@ -29,7 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_app(settings: Settings, redactor: Redactor = None) -> web.Application:
+def create_app(settings: Settings, redactor: Redactor = None,
+               floor: CrisisFloor = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES,
                           middlewares=[security_headers, errors_as_json, staff_api.staff_only])
     app[SETTINGS] = settings
@@ -41,9 +44,13 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
                           AddressBook(store, settings.channel_id_key),
-                          feed, Insights(store, hours, feed.on_shift), TurnLocks(settings.redis_url))
+                          feed, Insights(store, hours, feed.on_shift), TurnLocks(settings.redis_url),
+                          floor=floor or load_crisis_floor(),
+                          admission=Admission(settings.rasa_in_flight))
     app[CONVERSATIONS] = chats
     app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
+    # "Talk to a person" with the action server down: as it would ask, without waiting for the team.
+    chats.request_person = lambda session: app[HANDOFFS].request(session, False, False)
     app[AUTH] = StaffAuth(store, settings.staff_session_hours)
 
     async def close(app: web.Application) -> None:

@@ -25,6 +25,8 @@ class Settings:
     retention_hours: float = 48.0
     retention_sweep_seconds: float = 600.0
     messages_per_minute: int = 20
+    # Messages this gateway has with Rasa at once (bot/admission.py); more wait, most urgent first.
+    rasa_in_flight: int = 4
     max_text_chars: int = 2000
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
     # Keyed hashes of Telegram chat ids and WhatsApp numbers. Unset: random per
@@ -101,6 +103,7 @@ class Settings:
             ("RETENTION_HOURS", "retention_hours", float),
             ("RETENTION_SWEEP_SECONDS", "retention_sweep_seconds", float),
             ("RATE_LIMIT_PER_MINUTE", "messages_per_minute", int),
+            ("RASA_IN_FLIGHT", "rasa_in_flight", int),
             ("QUICK_EXIT_URL", "quick_exit_url", str),
             ("TELEGRAM_BOT_TOKEN", "telegram_token", str),
             ("TELEGRAM_WEBHOOK_SECRET", "telegram_secret", str),

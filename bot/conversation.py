@@ -17,16 +17,19 @@ them (/model/parse) so that a crisis still gets the crisis response at once and
 "delete my chat" still deletes it.
 """
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
 import unicodedata
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from bot.addresses import AddressBook
+from bot.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.bus import offer
+from bot.crisis_floor import CrisisChecks, CrisisFloor
 from bot.insights import Insights
 from bot.language import emoji_meaning, kind_of_text
 from bot.ratelimit import RateLimiter
@@ -43,15 +46,30 @@ logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 # The response that tells the person their conversation is being deleted.
 FORGET_RESPONSE = "utter_forget_me"
+# "yes" to this question is a crisis (as actions/handoff.py reads it).
+CHECK_RISK = "utter_check_risk"
+REQUEST_HUMAN = "request_human"
 # While held for a person, these intents still get the bot's own answer at once.
 HELD_ANSWERS = {"crisis": "utter_crisis", "forget_me": FORGET_RESPONSE}
 # "Still in the queue" at most this often while the person waits.
 WAITING_REMINDER_SECONDS = 180
+# How long a message may wait for a place with Rasa (bot/admission.py) before the
+# gateway answers itself: a new visitor hears at once that it's busy; a crisis
+# gets the crisis reply; a conversation under way waits longest.
+WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 0.8}
+# When a new visitor may try again.
+BUSY_RETRY_SECONDS = 20
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
 class SessionNotFound(Exception):
     message = "This conversation has ended or was deleted. Start a new one."
+
+
+class Busy(Exception):
+    """Too many people at once: a new conversation can't start just now."""
+    message = reply("gateway_busy")["text"]
+    retry_after = BUSY_RETRY_SECONDS
 
 
 class RateLimited(Exception):
@@ -70,6 +88,10 @@ async def _drop_answer(session_id: str, field: str, answer: str) -> None:
     """Without a reporting channel, a held answer is not kept at all."""
 
 
+async def _nobody(session_id: str) -> Optional[Dict[str, Any]]:
+    return None
+
+
 def held_for_staff(handoff: Optional[Dict[str, Any]]) -> bool:
     """A person holds the conversation, or it waits for one with the bot paused."""
     return bool(handoff) and (handoff["status"] == "claimed"
@@ -84,7 +106,8 @@ def normalise(text: str) -> str:
 class Conversations:
     def __init__(self, store: Store, assistant: RasaClient, redactor: Redactor,
                  limiter: RateLimiter, addresses: AddressBook, staff_feed: StaffFeed,
-                 insights: Insights, turns: Optional[TurnLocks] = None) -> None:
+                 insights: Insights, turns: Optional[TurnLocks] = None,
+                 floor: Optional[CrisisFloor] = None, admission: Optional[Admission] = None) -> None:
         self.store = store
         self.assistant = assistant
         self.redactor = redactor
@@ -97,6 +120,11 @@ class Conversations:
         self._reminded: Dict[str, float] = {}
         # spaCy runs in one worker thread: the event loop stays free.
         self._redaction_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redact")
+        # The crisis check when Rasa can't read a message, or to put it first in a queue:
+        # new visitors' on a thread of their own, so that a flood of them never
+        # queues before the people already talking.
+        self._crisis_checks = {new: CrisisChecks(floor) for new in (True, False)} if floor else {}
+        self.admission = admission or Admission(limit=4)
         self._turns = turns or TurnLocks()
         self._listeners: Dict[str, Set[asyncio.Queue]] = {}
         # Live messages reach the person's WebSocket on whichever gateway it is.
@@ -105,20 +133,38 @@ class Conversations:
         self._unerased: Set[str] = set()  # forgotten here, but Rasa did not confirm yet
         # Keeps an answer out of the conversation, for a case (bot/reports.py sets it).
         self.keep_answer: Callable[[str, str, str], Awaitable[None]] = _drop_answer
+        # Queues the conversation for a person when the action server can't (bot/handoff.py).
+        self.request_person: Callable[[str], Awaitable[Optional[Dict[str, Any]]]] = _nobody
 
     async def close(self) -> None:
         self._redaction_thread.shutdown(wait=False)
+        for checks in self._crisis_checks.values():
+            checks.close()
         await self._turns.close()
 
     async def redact(self, text: str) -> str:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._redaction_thread, self.redactor.redact, text)
 
+    async def crisis_wording(self, text: str, new: bool = False) -> bool:
+        """The safety floor's check (bot/crisis_floor.py); False if there is none.
+        `new`: a new visitor's message, checked on a thread of its own."""
+        return await self._crisis_checks[new].check(text) if self._crisis_checks else False
+
     # --- sessions -------------------------------------------------------------
     async def start(self, channel: str) -> str:
         session_id = new_session_id()
         await self.store.create_session(session_id, channel)
         return session_id
+
+    async def start_with(self, channel: str, text: str) -> Tuple[str, List[Dict[str, Any]]]:
+        """A new conversation and the replies to its first message. Too busy: Busy,
+        before anything is written (in a flood, the store's time is for the
+        people already talking)."""
+        async with contextlib.AsyncExitStack() as places:
+            admitted = await self._wait_for_rasa(places, normalise(text), new=True)
+            session_id = await self.start(channel)
+            return session_id, await self.say(session_id, text, admitted)
 
     async def session_for_user(self, channel: str, user_hash: str) -> str:
         """The messaging-app user's current session, or a new one (in one transaction:
@@ -159,10 +205,13 @@ class Conversations:
                 self._unerased.discard(session_id)
 
     # --- a turn ---------------------------------------------------------------
-    async def say(self, session_id: str, text: str) -> List[Dict[str, Any]]:
+    async def say(self, session_id: str, text: str,
+                  admitted: Optional[Tuple[bool, Optional[bool]]] = None) -> List[Dict[str, Any]]:
         """Handles what the person sent; returns the replies (with seq once stored).
 
-        Raises SessionNotFound or RateLimited; never anything about the assistant.
+        Raises SessionNotFound, RateLimited, or Busy (a new visitor, too many at once);
+        never anything about the assistant. `admitted`: the caller already holds
+        this message's place with Rasa (_wait_for_rasa's answer).
         """
         channel = await self.channel_of(session_id)  # some words differ by channel
         if channel is None:
@@ -170,20 +219,25 @@ class Conversations:
         wait = self.limiter.retry_after(session_id)
         if wait:
             raise RateLimited(wait)
-        async with self._turns.hold(session_id):
+        async with self._turns.hold(session_id), contextlib.AsyncExitStack() as places:
             clean = normalise(text)
             # Typed words (button payloads start with "/") are redacted while the store
-            # is read: a few milliseconds less on every message.
-            redacting = None if text.startswith("/") else asyncio.ensure_future(self.redact(clean))
-            try:
-                buttons, last_asked, handoff = await self.store.turn_context(session_id)
-            except BaseException:
-                if redacting:
-                    redacting.cancel()
-                raise
+            # is read: a few milliseconds less on every message. Not while Rasa is busy:
+            # a new visitor may be turned away first, before any work is spent on them.
+            redacting = (asyncio.ensure_future(self.redact(clean)) if not text.startswith("/")
+                         and (admitted or self.admission.has_room()) else None)
+            places.callback(lambda: redacting and redacting.cancel())  # unused if Busy
+            buttons, last_asked, handoff = await self.store.turn_context(session_id)
+            placed, crisis = admitted or (None, None)
+            if not admitted and not held_for_staff(handoff):
+                # Before anything is stored: a new visitor may be told it's too busy.
+                placed, crisis = await self._wait_for_rasa(
+                    places, clean, new=last_asked is None and handoff is None)
             tapped = next((b for b in buttons if b.get("payload") == text), None)
             if tapped:
                 shown, for_assistant, kind = tapped["title"], tapped["payload"], None
+                if last_asked == CHECK_RISK and for_assistant == "/affirm":
+                    crisis = True  # "yes" to "are you thinking about hurting yourself?"
             else:
                 shown = await (redacting or self.redact(clean))
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
@@ -203,18 +257,39 @@ class Conversations:
             if held_for_staff(handoff) and self._team_gone(handoff):
                 replies, handoff = await self._back_to_the_bot(handoff)
             if held_for_staff(handoff):
-                replies = await self._held_replies(session_id, handoff, for_assistant, kind, channel)
+                replies = await self._held_replies(session_id, handoff, for_assistant, kind,
+                                                   channel, clean)
             else:
                 if handoff and handoff["bot_paused"]:
                     # A hand-back that didn't reach Rasa, or the team has gone.
                     replies += await self.resume_bot(
                         session_id, handoff, "resumed" if replies else "released")
-                replies += await self._replies(session_id, for_assistant, kind, channel)
+                replies += await self._replies(session_id, for_assistant, kind, channel,
+                                               placed=placed, crisis=crisis, original=clean)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies],
                                      typed=None if tapped else shown)
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
+
+    async def _wait_for_rasa(self, places: contextlib.AsyncExitStack, text: str,
+                             new: bool) -> Tuple[bool, Optional[bool]]:
+        """A place with Rasa for this message (bot/admission.py), held until `places`
+        closes: (whether it got one, whether it reads as a crisis, None if unchecked).
+        Raises Busy for a new visitor who can't be served in time."""
+        if self.admission.has_room():  # the usual case: no check, no wait
+            await places.enter_async_context(self.admission.place(UNDER_WAY, 0))
+            return True, None
+        crisis = await self.crisis_wording(text, new)
+        urgency = CRISIS if crisis else NEW if new else UNDER_WAY
+        try:
+            await places.enter_async_context(self.admission.place(urgency, WAIT_AT_MOST[urgency]))
+            return True, crisis
+        except NoRoom:
+            if urgency == NEW:
+                raise Busy() from None
+            logger.warning("Rasa was too busy for a message: the gateway answered it.")
+            return False, crisis
 
     def _team_gone(self, handoff: Dict[str, Any]) -> bool:
         """The staff member holding it, or the whole team, closed their consoles."""
@@ -234,9 +309,12 @@ class Conversations:
                                               "bot_active": True}
 
     async def _held_replies(self, session_id: str, handoff: Dict[str, Any], text: str,
-                            kind: Optional[str], channel: Optional[str]) -> List[Dict[str, Any]]:
+                            kind: Optional[str], channel: Optional[str],
+                            original: str) -> List[Dict[str, Any]]:
         """What the person hears while a person from the team holds the conversation."""
         intent = None if kind else await self.assistant.intent(text)
+        if intent is None and not kind and await self.crisis_wording(original):
+            intent = "crisis"  # Rasa can't read it: the gateway's own crisis check did
         if intent in HELD_ANSWERS:
             if intent == "crisis" and handoff["priority"] != "crisis":
                 await self.store.set_handoff(handoff["id"], {}, priority="crisis")
@@ -297,21 +375,47 @@ class Conversations:
                     break
 
     async def _replies(self, session_id: str, text: str, kind: Optional[str],
-                       channel: Optional[str] = None) -> List[Dict[str, Any]]:
+                       channel: Optional[str] = None, placed: Optional[bool] = None,
+                       crisis: Optional[bool] = None,
+                       original: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The assistant's answer; the gateway's own when Rasa can't give one in time
+        (`placed` False: no place with Rasa came free). `crisis`: the gateway's crisis
+        check, if it was made; `original`: the text before redaction, for that check."""
         if kind == "other_language":
             return [reply("gateway_other_language")]
         if kind == "no_words":
             return [reply("gateway_no_words")]
         try:
+            if placed is False:
+                raise AssistantUnavailable("too busy")
             replies, actions_up = await asyncio.gather(
                 self.assistant.send(session_id, text, channel), self.assistant.actions_up())
         except AssistantUnavailable as error:
-            logger.warning("The assistant is unavailable (%s): sent the fallback reply.", error)
-            return [reply("gateway_unavailable")]
+            logger.warning("The assistant is unavailable (%s): the gateway answered.", error)
+            if crisis is None:
+                crisis = await self.crisis_wording(original or text)
+            # The safety floor: a crisis still gets the crisis reply, at once.
+            return [domain_reply("utter_crisis", channel) if crisis else reply("gateway_unavailable")]
         if not actions_up:
             logger.warning("The action server is down: added the fallback reply.")
-            replies.append(reply("gateway_unavailable"))
+            replies += await self._without_actions(session_id, text, channel)
         return replies
+
+    async def _without_actions(self, session_id: str, text: str,
+                               channel: Optional[str]) -> List[Dict[str, Any]]:
+        """What the action server would have added. "Talk to a person" still reaches
+        the queue (the gateway queues it itself); anything else gets the numbers."""
+        wants_person = text == "/" + REQUEST_HUMAN or (
+            not text.startswith("/") and await self.assistant.intent(text) == REQUEST_HUMAN)
+        answer = await self.request_person(session_id) if wants_person else None
+        if answer and answer.get("status") == "queued":
+            place = "next" if answer["position"] <= 1 else f"number {answer['position']}"
+            queued = domain_reply("utter_handoff_queued", channel)
+            return [{**queued, "text": queued["text"].replace("{place}", place).replace(
+                "{wait}", str(answer["wait_minutes"]))}]
+        if wants_person:
+            return [domain_reply("utter_request_human", channel)]
+        return [reply("gateway_unavailable")]
 
     async def add_staff_message(self, session_id: str, text: str) -> List[Dict[str, Any]]:
         """A support worker's message, redacted like any other, then pushed to the person."""

@@ -17,7 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.api import BadInput, check_text
-from bot.conversation import Conversations, RateLimited, SessionNotFound
+from bot.conversation import Busy, Conversations, RateLimited, SessionNotFound
 from bot.errors import log_failure
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.replies import reply
@@ -111,6 +111,8 @@ async def take_turn(app: web.Application, channel: str, raw_user_id: str,
             continue
         except RateLimited:
             return [reply("gateway_slow_down")]
+        except Busy:
+            return [reply("gateway_busy")]
     return [reply("gateway_unavailable")]
 
 

@@ -71,6 +71,13 @@ REPLIES: Dict[str, str] = {
         "Your reference number is {reference}. Screenshot it or write it down.\n"
         f"{EMERGENCY}"
     ),
+    # Too many people at once: a new conversation can't start this minute (bot/admission.py).
+    "gateway_busy": (
+        "Lots of people are writing to us right now, so I can't answer yet. "
+        "Please send your message again in a minute. While you wait: don't pay, "
+        "and stop replying to them.\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "I couldn't read that message: they came too fast. I'm still here. "
         "Please wait a minute, then send it again.\n"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from bot.api import BadInput, check_session, check_text, parse_json
-from bot.conversation import RateLimited, SessionNotFound
+from bot.conversation import Busy, RateLimited, SessionNotFound
 from bot.errors import json_error, log_failure
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.replies import reply
@@ -130,6 +130,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await socket.send_json(error(404, SessionNotFound.message))
             except RateLimited as limit:
                 await socket.send_json(error(429, limit.message, retry_after=limit.retry_after))
+            except Busy:
+                await socket.send_json(error(503, Busy.message, retry_after=Busy.retry_after))
             except Exception as failure:  # noqa: BLE001 - keep the socket, say something kind
                 log_failure(logger, "Unexpected error on the chat socket", failure)
                 await socket.send_json(error(500, reply("gateway_unavailable")["text"]))

@@ -157,7 +157,7 @@ def per_message_costs(texts: List[str]) -> Dict[str, float]:
     """Milliseconds per message: redaction (gateway) and the crisis safety net
     (inside Rasa, on the spaCy doc Rasa has already made)."""
     from bot.redaction import load_redactor
-    from components.crisis_safety_net import CrisisMatcher
+    from components.crisis_matcher import CrisisMatcher
     from components.spacy_model import PackagedSpacyNLP
 
     redactor = load_redactor()

@@ -216,6 +216,30 @@ def test_when_the_action_server_is_down_the_person_still_gets_the_numbers(
     assert "Traceback" not in gateway["process"].output()
 
 
+def test_talk_to_a_person_reaches_the_queue_without_the_action_server(
+        rasa_without_actions, start_gateway):
+    from tests.handoff_clients import Victim, responses, signed_in_staff
+
+    gateway = start_gateway(**rasa_without_actions)
+
+    async def scenario():
+        # Nobody on shift: the helplines, as the action would say.
+        alone = Victim(gateway["base"])
+        assert responses(await alone.say("can i talk to a real person"))[-1] == "utter_request_human"
+        staff = await signed_in_staff(gateway)
+        await staff.go_live()
+        victim = Victim(gateway["base"])
+        asked = await victim.say("i want to talk to a real person")
+        assert responses(asked)[-1] == "utter_handoff_queued"
+        assert "You're next in the queue" in asked[-1]["text"] and "{" not in asked[-1]["text"]
+        [queued] = await staff.queue()
+        assert (queued["status"], queued["priority"]) == ("waiting", "normal")
+        for person in (alone, victim, staff):
+            await person.close()
+
+    asyncio.run(scenario())
+
+
 def test_old_conversations_are_deleted_by_the_retention_job(stack, start_gateway):
     # 10.8 s: long enough for the checks below on a busy machine, short enough to wait for.
     gateway = start_gateway(RETENTION_HOURS="0.003", RETENTION_SWEEP_SECONDS="1")

@@ -313,8 +313,8 @@
   function onError(status, text, retryAfter) {
     hideTyping();
     setStatus(text || "Something went wrong.");
-    if (status === 429) {
-      restoreDraft();
+    if (status === 429 || (status === 503 && retryAfter)) {
+      restoreDraft(); // too fast, or too busy to start: nothing was kept, so send it again
       pauseSending(retryAfter, text);
     } else if (status === 404) {
       restoreDraft(); // unknown or expired conversation: start a fresh one
@@ -432,8 +432,9 @@
       postChat(text, mine, true);
     } else {
       markNotSent(mine);
-      if (res.status === 429) pauseSending(res.headers.get("Retry-After"), data.error);
-      else if (res.status >= 500 && !data.error) showDown();
+      if (res.status === 429 || (res.status === 503 && res.headers.get("Retry-After"))) {
+        pauseSending(res.headers.get("Retry-After"), data.error);
+      } else if (res.status >= 500 && !data.error) showDown();
       else setStatus(data.error || "Your message couldn't be sent.");
     }
   }

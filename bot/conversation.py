@@ -266,6 +266,10 @@ class Conversations:
                         session_id, handoff, "resumed" if replies else "released")
                 replies += await self._replies(session_id, for_assistant, kind, channel,
                                                placed=placed, crisis=crisis, original=clean)
+                if handoff and handoff["status"] in OPEN and any(
+                        r.get("response") == "utter_crisis" for r in replies):
+                    # (Rasa's handoff action does this too; the gateway's floor can't ask it.)
+                    await self._to_the_top(handoff)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies],
                                      typed=None if tapped else shown)
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
@@ -316,9 +320,8 @@ class Conversations:
         if intent is None and not kind and await self.crisis_wording(original):
             intent = "crisis"  # Rasa can't read it: the gateway's own crisis check did
         if intent in HELD_ANSWERS:
-            if intent == "crisis" and handoff["priority"] != "crisis":
-                await self.store.set_handoff(handoff["id"], {}, priority="crisis")
-                self.staff_feed.publish({"type": "queue_changed"})
+            if intent == "crisis":
+                await self._to_the_top(handoff)
             return [domain_reply(HELD_ANSWERS[intent], channel)]
         # Waiting, or Rasa can't read it (so a crisis can't be caught): the numbers,
         # now and then, so that nobody writes into silence.
@@ -329,6 +332,12 @@ class Conversations:
                 return [reply("gateway_still_waiting" if handoff["status"] == "waiting"
                               else "gateway_staff_reading")]
         return []
+
+    async def _to_the_top(self, handoff: Dict[str, Any]) -> None:
+        """A crisis in a conversation in the queue: it goes first."""
+        if handoff["priority"] != "crisis":
+            await self.store.set_handoff(handoff["id"], {}, priority="crisis")
+            self.staff_feed.publish({"type": "queue_changed"})
 
     async def resume_bot(self, session_id: str, handoff: Dict[str, Any],
                          how: str = "released") -> List[Dict[str, Any]]:

@@ -79,4 +79,10 @@ def test_redis_restarted_mid_conversation(replicas, services):
 
 
 def test_postgres_restarted_mid_conversation(replicas, services):
-    interrupted(replicas, services[0], "he wants 200 quid or he sends my pics to everyone")
+    opener = "he wants 200 quid or he sends my pics to everyone"
+    session = interrupted(replicas, services[0], opener)
+    # Nothing stored before the restart is lost, and nothing is doubled.
+    status, _, stored = call("GET", f"{replicas.base(1)}/api/chat/{session}/messages")
+    assert status == 200 and stored["messages"][0]["text"] == opener
+    seqs = [m["seq"] for m in stored["messages"]]
+    assert seqs == list(range(1, len(seqs) + 1))

@@ -44,7 +44,8 @@ def create_app(settings: Settings, redactor: Redactor = None) -> web.Application
                           feed, Insights(store, hours, feed.on_shift), TurnLocks(settings.redis_url))
     app[CONVERSATIONS] = chats
     app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
-    app[AUTH] = StaffAuth(store, settings.staff_session_hours)
+    app[AUTH] = StaffAuth(store, settings.staff_session_hours, settings.channel_id_key,
+                          settings.staff_login_address_header)
 
     async def close(app: web.Application) -> None:
         await app[CONVERSATIONS].close()

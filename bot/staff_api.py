@@ -70,11 +70,10 @@ async def login(request: web.Request) -> web.Response:
             and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= 1024):
         return json_error(400, "Give a username and a password.")
     auth = request.app[AUTH]
-    wait = auth.throttle.retry_after(username)
+    address, wait = await auth.throttle.attempt(request)
     if wait:
-        return json_error(429, "Too many failed attempts. Try again later.", **{"Retry-After": str(wait)})
-    # Counted before the check, so that parallel guesses can't all slip in first.
-    auth.throttle.failed(username)
+        return json_error(429, "Too many failed attempts from here. Try again later.",
+                          **{"Retry-After": str(wait)})
     member = await auth.check_password(username, password)
     if member is None:
         # Audited alike for unknown names (as "?"), so timing doesn't tell which exist.
@@ -82,7 +81,7 @@ async def login(request: web.Request) -> web.Response:
         await auth.store.audit(username if known else "?", "login_failed")
         await asyncio.sleep(FAILURE_DELAY_SECONDS)
         return json_error(401, "Wrong username or password.")
-    auth.throttle.succeeded(username)
+    await auth.throttle.succeeded(address)
     started = await auth.start_session(username)
     await auth.store.audit(username, "login")
     response = web.json_response({"username": username, "csrf_token": started["csrf_token"],

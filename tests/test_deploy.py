@@ -26,6 +26,19 @@ def test_the_proxy_balances_over_every_gateway_and_nothing_else_is_published():
     assert published == ["proxy"]
 
 
+def test_the_proxy_gives_every_gateway_the_client_address_for_staff_logins_only():
+    """The login throttle counts per client address: behind the proxy that must be
+    the client's, not the proxy's (one attacker would keep every worker out), and
+    the proxy sets it on the login alone, over anything the client sent."""
+    caddyfile = re.sub(r"#.*", "", (ROOT / "deploy" / "Caddyfile").read_text())
+    headers = {SERVICES[name]["environment"]["STAFF_LOGIN_ADDRESS_HEADER"] for name in GATEWAYS}
+    assert len(headers) == 1
+    header = headers.pop()
+    assert re.findall(r"request_header\s+(\S+)\s+" + re.escape(header) + r"\s+\{remote_host\}",
+                      caddyfile) == ["/staff/api/login"]
+    assert caddyfile.count(header) == 1
+
+
 def test_the_action_server_can_reach_every_gateway():
     urls = SERVICES["actions"]["environment"]["GATEWAY_INTERNAL_URL"].split(",")
     assert sorted(re.match(r"http://(gateway-\d+):8081$", url).group(1) for url in urls) == GATEWAYS

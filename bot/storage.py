@@ -86,6 +86,14 @@ CREATE TABLE IF NOT EXISTS staff_sessions (
     csrf_token TEXT NOT NULL,
     expires_at DOUBLE PRECISION NOT NULL
 );
+-- Telegram updates and WhatsApp messages already taken (bot/messaging.py), so
+-- that a provider's second delivery is not answered twice, whichever gateway it
+-- reaches and whenever: a keyed hash of the provider's id, never the id, until
+-- expires_at. Expired rows go with retention.
+CREATE TABLE IF NOT EXISTS deliveries (
+    id_hash TEXT PRIMARY KEY,
+    expires_at DOUBLE PRECISION NOT NULL
+);
 -- Staff logins per client address (bot/staff_auth.py), for the throttle every
 -- gateway shares: a keyed hash of the address, never the address, and a count
 -- in the window that started at window_start. Old windows go with retention.
@@ -359,6 +367,21 @@ class Store:
     async def reply_address(self, session_id: str) -> Optional[str]:
         return await self._run(lambda db: db.execute(
             text("SELECT sealed FROM reply_addresses WHERE session_id = :s"), {"s": session_id}).scalar())
+
+    # --- messaging apps' deliveries already taken -----------------------------------
+    async def first_delivery(self, id_hash: str, now: float, keep_seconds: float) -> bool:
+        """True the first time this delivery is seen (or once its record expired),
+        and remembers it; False for a copy. One statement: of two copies at once on
+        two gateways, one gets True."""
+        return await self._run(lambda db: db.execute(text(
+            "INSERT INTO deliveries (id_hash, expires_at) VALUES (:h, :e)"
+            " ON CONFLICT (id_hash) DO UPDATE SET expires_at = :e"
+            " WHERE deliveries.expires_at <= :now"),
+            {"h": id_hash, "e": now + keep_seconds, "now": now}).rowcount == 1)
+
+    async def delete_expired_deliveries(self, now: float) -> int:
+        return await self._run(lambda db: db.execute(text(
+            "DELETE FROM deliveries WHERE expires_at <= :now"), {"now": now}).rowcount)
 
     # --- the handoff queue -----------------------------------------------------------
     async def open_handoff(self, session_id: str, new_id: str, crisis: bool,

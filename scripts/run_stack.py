@@ -59,6 +59,9 @@ def child_environment(config: dict) -> dict:
         RASA_INTERFACE=LOOPBACK,
         RASA_MODEL=config["model"],
         ACTION_SERVER_PORT=config["action_port"],
+        # Rasa's secret for the action server (endpoints.yml, actions/serve.py): from
+        # .env, or made for this run and kept only in the processes' environment.
+        ACTION_SERVER_TOKEN=os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32),
     )
     if "internal_port" in config:
         env.update(GATEWAY_INTERNAL_PORT=config["internal_port"],
@@ -69,8 +72,8 @@ def child_environment(config: dict) -> dict:
 
 def commands(config: dict) -> dict:
     return {
-        "action server": [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                          "--port", config["action_port"]],
+        # rasa_sdk's server with our token check; its port from the environment.
+        "action server": [sys.executable, "-m", "actions.serve"],
         # Its settings (the token too) go in the environment, not on the command line.
         "rasa": [sys.executable, "-m", "channels.serve"],
         "gateway": [sys.executable, "-m", "bot"],

@@ -80,6 +80,23 @@ def test_every_variable_the_deployment_needs_is_documented():
 
 def test_secrets_never_have_a_default_in_the_compose_file():
     text = (ROOT / "docker-compose.yml").read_text()
-    for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SITE_ADDRESS"):
+    for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SITE_ADDRESS", "ACTION_SERVER_TOKEN"):
         assert re.findall(r"\$\{" + name + r"(:[?-][^}]*)?\}", text)
         assert "${" + name + ":-" not in text and "${" + name + "-" not in text
+
+
+def test_the_action_server_takes_calls_only_from_rasa_with_the_shared_secret():
+    """Every Rasa server sends ACTION_SERVER_TOKEN (endpoints*.yml) and the action
+    server, our guarded rasa_sdk server, requires the same one; compose refuses to
+    start without it."""
+    actions = SERVICES["actions"]
+    assert actions["command"] == ["python", "-m", "actions.serve"]
+    needed = "${ACTION_SERVER_TOKEN:?set in .env}"
+    assert actions["environment"]["ACTION_SERVER_TOKEN"] == needed
+    for name in RASA:
+        environment = SERVICES[name]["environment"]
+        assert environment["ACTION_SERVER_TOKEN"] == needed
+        assert environment["ACTION_SERVER_URL"] == "http://actions:5055/webhook"
+    for endpoints in ("endpoints.yml", "endpoints.replicas.yml"):
+        action_endpoint = yaml.safe_load((ROOT / endpoints).read_text())["action_endpoint"]
+        assert action_endpoint["headers"] == {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}

@@ -744,10 +744,10 @@ class Store:
             "UPDATE login_attempts SET attempts = attempts - 1"
             " WHERE address_hash = :a AND attempts > 0"), {"a": address_hash}))
 
-    async def delete_login_attempts_before(self, cutoff: float) -> None:
+    async def delete_login_attempts_before(self, cutoff: float) -> int:
         """Windows that started before `cutoff` and so have ended."""
-        await self._run(lambda db: db.execute(text(
-            "DELETE FROM login_attempts WHERE window_start <= :c"), {"c": cutoff}))
+        return await self._run(lambda db: db.execute(text(
+            "DELETE FROM login_attempts WHERE window_start <= :c"), {"c": cutoff}).rowcount)
 
     async def audit(self, staff: str, action: str, conversation: Optional[str] = None) -> None:
         await self._run(lambda db: db.execute(text(

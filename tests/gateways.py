@@ -24,12 +24,17 @@ def redactor() -> Redactor:
     return load_redactor()  # spaCy's model, loaded once for every gateway here
 
 
+def gateway_app(**settings) -> web.Application:
+    """The gateway's app with these settings, not started."""
+    return create_app(Settings(**{"rasa_url": NOBODY, "actions_url": NOBODY,
+                                  "rasa_token": "unused", **settings}), redactor())
+
+
 @contextlib.asynccontextmanager
 async def gateway(**settings) -> AsyncIterator[str]:
     """A running gateway with these settings; yields its base URL."""
     port = free_port()
-    app = create_app(Settings(**{"port": port, "rasa_url": NOBODY, "actions_url": NOBODY,
-                                 "rasa_token": "unused", **settings}), redactor())
+    app = gateway_app(port=port, **settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

@@ -11,9 +11,11 @@ import time
 import aiohttp
 import pytest
 
-from bot.staff_auth import MAX_FAILURES, hash_password
+from bot.keys import CONVERSATIONS
+from bot.retention import sweep
+from bot.staff_auth import FAILURE_WINDOW_SECONDS, MAX_FAILURES, hash_password
 from bot.storage import Store
-from tests.gateways import gateway
+from tests.gateways import gateway, gateway_app
 from tests.handoff_clients import PASSWORD, Staff
 
 WRONG = "not the right password"
@@ -133,3 +135,14 @@ def test_ipv6_counts_per_slash_64_and_mapped_ipv4_as_ipv4():
     assert client_network("2001:db8:1:2::1") == client_network("2001:db8:1:2:ffff::9")
     assert client_network("2001:db8:1:2::1") != client_network("2001:db8:1:3::1")
     assert client_network("::ffff:203.0.113.9") == client_network("203.0.113.9") == "203.0.113.9"
+
+
+async def test_the_retention_job_deletes_ended_windows(tmp_path):
+    app = gateway_app(database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store, now = app[CONVERSATIONS].store, time.time()
+    await store.count_login_attempt("ended", now - FAILURE_WINDOW_SECONDS - 60, FAILURE_WINDOW_SECONDS)
+    await store.count_login_attempt("open", now - 60, FAILURE_WINDOW_SECONDS)
+    await sweep(app)
+    assert await store.delete_login_attempts_before(now - FAILURE_WINDOW_SECONDS) == 0  # gone
+    assert await store.count_login_attempt("open", now, FAILURE_WINDOW_SECONDS) == (2, now - 60)
+    await store.close()

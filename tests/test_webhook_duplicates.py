@@ -11,8 +11,11 @@ import time
 
 import aiohttp
 
+from bot.keys import CONVERSATIONS
+from bot.messaging import DELIVERY_MEMORY_SECONDS
+from bot.retention import sweep
 from bot.storage import Store
-from tests.gateways import gateway
+from tests.gateways import gateway, gateway_app
 from tests.test_channels import sent_to_chat, sent_to_number, telegram_text, whatsapp_text
 
 TELEGRAM_SECRET, WHATSAPP_SECRET = "telegram-duplicates", "whatsapp-duplicates"
@@ -108,4 +111,16 @@ async def test_only_a_keyed_hash_of_the_id_is_kept_and_retention_clears_it(tmp_p
     store = Store(database)
     assert await store.delete_expired_deliveries(time.time()) == 0  # still remembered
     assert await store.delete_expired_deliveries(time.time() + 8 * 86400) == 1  # then gone
+    await store.close()
+
+
+async def test_the_retention_job_deletes_expired_deliveries(tmp_path):
+    app = gateway_app(database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store, now = app[CONVERSATIONS].store, time.time()
+    assert await store.first_delivery("expired", now - DELIVERY_MEMORY_SECONDS - 60,
+                                      DELIVERY_MEMORY_SECONDS)
+    assert await store.first_delivery("recent", now - 60, DELIVERY_MEMORY_SECONDS)
+    await sweep(app)
+    assert await store.delete_expired_deliveries(now) == 0  # the expired one is gone
+    assert not await store.first_delivery("recent", now, DELIVERY_MEMORY_SECONDS)  # still known
     await store.close()

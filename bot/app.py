@@ -51,7 +51,8 @@ def create_app(settings: Settings, redactor: Redactor = None,
     app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
     # "Talk to a person" with the action server down: as it would ask, without waiting for the team.
     chats.request_person = lambda session: app[HANDOFFS].request(session, False, False)
-    app[AUTH] = StaffAuth(store, settings.staff_session_hours)
+    app[AUTH] = StaffAuth(store, settings.staff_session_hours, settings.channel_id_key,
+                          settings.staff_login_address_header)
 
     async def close(app: web.Application) -> None:
         await app[CONVERSATIONS].close()

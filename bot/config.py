@@ -54,6 +54,10 @@ class Settings:
     support_timezone: str = "Europe/London"
     handoff_minutes_each: float = 10.0
     staff_session_hours: float = 12.0
+    # Behind a proxy: the request header in which it gives the client's address for
+    # staff logins (the login throttle counts per address, bot/staff_auth.py).
+    # Unset: the TCP peer's address, and the header is ignored (a client could forge it).
+    staff_login_address_header: str = ""
     # A staff member whose console has been closed this long is off shift: what
     # they held goes back to the bot (and stays in the queue).
     staff_away_seconds: float = 300.0
@@ -121,6 +125,7 @@ class Settings:
             ("SUPPORT_TIMEZONE", "support_timezone", str),
             ("HANDOFF_MINUTES_EACH", "handoff_minutes_each", float),
             ("STAFF_SESSION_HOURS", "staff_session_hours", float),
+            ("STAFF_LOGIN_ADDRESS_HEADER", "staff_login_address_header", str),
             ("STAFF_AWAY_SECONDS", "staff_away_seconds", float),
             ("REPORT_WEBHOOK_URL", "report_webhook_url", str),
             ("REPORT_WEBHOOK_SECRET", "report_webhook_secret", str),

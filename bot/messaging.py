@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections import OrderedDict
+import time
 from typing import Any, Awaitable, Dict, List, Optional, Set
 
 import aiohttp
@@ -23,6 +23,9 @@ from bot.keys import CONVERSATIONS, SETTINGS
 from bot.replies import reply
 
 logger = logging.getLogger(__name__)
+# How long a delivery is remembered: WhatsApp retries an unanswered webhook for up
+# to 7 days, Telegram keeps an update for 24 hours.
+DELIVERY_MEMORY_SECONDS = 7 * 86400
 
 
 class ProviderHttp:
@@ -62,20 +65,23 @@ def user_hash(key: bytes, channel: str, raw_id: str) -> str:
     return hmac.new(key, f"{channel}:{raw_id}".encode(), hashlib.sha256).hexdigest()
 
 
-class RecentIds:
-    """Provider message ids already handled (providers may deliver twice)."""
+async def first_delivery(app: web.Application, channel: str, delivery_id: str) -> bool:
+    """False for a Telegram update or WhatsApp message we have taken before: providers
+    deliver again when they think we missed one (no 200 in time), and the copy may
+    come after a restart or reach another gateway.
 
-    def __init__(self, size: int = 2048) -> None:
-        self._seen: "OrderedDict[str, None]" = OrderedDict()
-        self._size = size
-
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self._seen:
-            return False
-        self._seen[message_id] = None
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
-        return True
+    Remembered in the store (bot/storage.py, table `deliveries`) rather than in
+    memory, which a restart empties and other gateways can't see, or in Redis,
+    which the embedded default (SQLite, one gateway) doesn't have: the store is
+    there in both, shared by every gateway, and one indexed insert per message is
+    little beside the turn's own writes. What is kept is HMAC-SHA256 under
+    CHANNEL_ID_KEY, like chat ids: a WhatsApp message id carries the sender's
+    number. It expires after DELIVERY_MEMORY_SECONDS (the retention job deletes it).
+    """
+    id_hash = hmac.new(app[SETTINGS].channel_id_key, f"{channel}-delivery:{delivery_id}".encode(
+        "utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+    return await app[CONVERSATIONS].store.first_delivery(id_hash, time.time(),
+                                                         DELIVERY_MEMORY_SECONDS)
 
 
 def in_background(app: web.Application, work: Awaitable) -> None:

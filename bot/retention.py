@@ -2,7 +2,8 @@
 the gateway's store and from Rasa's tracker store, every RETENTION_SWEEP_SECONDS;
 and the records of cases passed on (reference and delivery status only, by
 then) after CASE_RETENTION_DAYS; the insights' hourly counts after
-INSIGHTS_RETENTION_DAYS."""
+INSIGHTS_RETENTION_DAYS; the staff login throttle's counts once their window ends,
+and the messaging apps' deliveries remembered (bot/messaging.py) once they expire."""
 import asyncio
 import contextlib
 import logging
@@ -13,6 +14,7 @@ from aiohttp import web
 from bot.errors import log_failure
 from bot.insights import hour_of
 from bot.keys import CONVERSATIONS, SETTINGS
+from bot.staff_auth import FAILURE_WINDOW_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ async def sweep(app: web.Application) -> int:
         time.time() - app[SETTINGS].case_retention_days * 86400)
     await chats.store.delete_insights_before(
         hour_of(time.time() - app[SETTINGS].insights_retention_days * 86400))
+    await chats.store.delete_login_attempts_before(time.time() - FAILURE_WINDOW_SECONDS)
+    await chats.store.delete_expired_deliveries(time.time())
     if expired or cases:
         logger.info("Retention: deleted %d conversation(s) and %d case record(s).",
                     len(expired), cases)

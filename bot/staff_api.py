@@ -28,6 +28,7 @@ from bot.keys import SETTINGS
 from bot.services import FactSheet, fact_sheet
 from bot.staff_auth import (FAILURE_DELAY_SECONDS, StaffAuth, clear_session_cookie, csrf_ok,
                             set_session_cookie)
+from bot.staff_feed import SIGNED_OUT
 from bot.web_page import STATIC
 from bot.websocket import same_origin
 
@@ -36,7 +37,8 @@ HANDOFFS = web.AppKey("handoffs", Handoffs)
 CONSOLE = web.AppKey("staff_console_page", str)
 API = "/staff/api/"
 MAX_USERNAME = 64
-# How often a live console checks that its session is still good (logout, disabled).
+# How often a live console checks that its session is still good, for what no event
+# tells it (an account disabled by `python -m bot.staff`); a logout tells it at once.
 RECHECK_SECONDS = 30
 
 
@@ -70,11 +72,10 @@ async def login(request: web.Request) -> web.Response:
             and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= 1024):
         return json_error(400, "Give a username and a password.")
     auth = request.app[AUTH]
-    wait = auth.throttle.retry_after(username)
+    address, wait = await auth.throttle.attempt(request)
     if wait:
-        return json_error(429, "Too many failed attempts. Try again later.", **{"Retry-After": str(wait)})
-    # Counted before the check, so that parallel guesses can't all slip in first.
-    auth.throttle.failed(username)
+        return json_error(429, "Too many failed attempts from here. Try again later.",
+                          **{"Retry-After": str(wait)})
     member = await auth.check_password(username, password)
     if member is None:
         # Audited alike for unknown names (as "?"), so timing doesn't tell which exist.
@@ -82,7 +83,7 @@ async def login(request: web.Request) -> web.Response:
         await auth.store.audit(username if known else "?", "login_failed")
         await asyncio.sleep(FAILURE_DELAY_SECONDS)
         return json_error(401, "Wrong username or password.")
-    auth.throttle.succeeded(username)
+    await auth.throttle.succeeded(address)
     started = await auth.start_session(username)
     await auth.store.audit(username, "login")
     response = web.json_response({"username": username, "csrf_token": started["csrf_token"],
@@ -151,6 +152,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     handoffs, auth = request.app[HANDOFFS], request.app[AUTH]
     username = staff(request)
     events = handoffs.feed.listen(username)
+    logged_out = asyncio.Event()
 
     async def push() -> None:
         await socket.send_json({"type": "queue", "conversations": await handoffs.queue()})
@@ -159,13 +161,15 @@ async def live(request: web.Request) -> web.StreamResponse:
                 batch = [await asyncio.wait_for(events.get(), RECHECK_SECONDS)]
             except asyncio.TimeoutError:
                 batch = []
+            # After any event, a logout (here or on another gateway) among them.
             if await auth.session(request) is None:
+                logged_out.set()
                 await socket.close(code=4401, message=b"Logged out")
                 return
             while not events.empty():
                 batch.append(events.get_nowait())
             for event in batch:
-                if event["type"] != "queue_changed":
+                if event["type"] not in ("queue_changed", SIGNED_OUT):
                     await socket.send_json(event)
             # A burst of changes: one fresh copy of the queue is enough.
             if any(event["type"] in ("queue_changed", "reload") for event in batch):
@@ -177,7 +181,10 @@ async def live(request: web.Request) -> web.StreamResponse:
             if frame.type == WSMsgType.TEXT and frame.data == "ping":
                 await socket.send_str("pong")
     finally:
-        pusher.cancel()
+        # Closing with 4401 first ends the loop above: cancelled then, the pusher
+        # would not send its close frame, and aiohttp would close with 1000.
+        if not logged_out.is_set():
+            pusher.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError, RuntimeError):
             await pusher
         handoffs.feed.stop_listening(username, events)

@@ -7,18 +7,29 @@
   store can't be used to log in; it ends after STAFF_SESSION_HOURS or at logout.
 - CSRF: every state-changing request must carry X-CSRF-Token, the session's own
   token (given at login and by GET /staff/api/me), on top of SameSite=Strict.
-- Login attempts: after 5 failures for one username in 15 minutes, that username
-  is refused (429) until the window passes. Every failure waits half a second.
+- Login attempts are throttled per client address, never per account: an account
+  that could be locked by failing on purpose would let anyone keep a support worker
+  out of the console. After 10 attempts that were not a right password from one
+  address in 15 minutes, that address is refused (429, Retry-After) until the
+  window ends, whichever account it tries; the worker, from their own address,
+  logs in as usual. Every failure also waits half a second. The count is in the
+  store, so every gateway and restart sees the same one (given one CHANNEL_ID_KEY,
+  which keys the address's hash; unset, each gateway counts on its own). The
+  address is the TCP peer's or, behind the proxy, the one it puts in
+  STAFF_LOGIN_ADDRESS_HEADER (the proxy's own would make one count for everyone).
+  Only the keyed hash is kept, for the window; the address is never logged. IPv6
+  counts per /64, which one subscriber usually has.
 """
 import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
+import math
 import secrets
 import time
-from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Deque, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from aiohttp import web
 
@@ -27,7 +38,7 @@ from bot.storage import Store
 COOKIE = "staff_session"
 CSRF_HEADER = "X-CSRF-Token"
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-MAX_FAILURES, FAILURE_WINDOW_SECONDS, FAILURE_DELAY_SECONDS = 5, 15 * 60, 0.5
+MAX_FAILURES, FAILURE_WINDOW_SECONDS, FAILURE_DELAY_SECONDS = 10, 15 * 60, 0.5
 
 
 def hash_password(password: str) -> str:
@@ -57,33 +68,56 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def client_network(address: str) -> str:
+    """The address, or for IPv6 its /64: one subscriber usually has a whole /64 to
+    pick new addresses from."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class LoginThrottle:
-    def __init__(self) -> None:
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
+    """Login attempts per client address, counted in the store (module docstring)."""
 
-    def retry_after(self, username: str) -> int:
-        failures = self._failures.get(username)
-        if not failures:
-            return 0
-        now = time.monotonic()
-        while failures and now - failures[0] > FAILURE_WINDOW_SECONDS:
-            failures.popleft()
-        if len(failures) < MAX_FAILURES:
-            return 0
-        return int(FAILURE_WINDOW_SECONDS - (now - failures[0])) + 1
+    def __init__(self, store: Store, key: bytes, address_header: str = "") -> None:
+        self.store = store
+        self._key = key
+        self._address_header = address_header
 
-    def failed(self, username: str) -> None:
-        self._failures[username].append(time.monotonic())
+    def address_key(self, request: web.Request) -> str:
+        address = request.remote or ""
+        if self._address_header:
+            # Set by our proxy, which overwrites whatever the client sent.
+            address = request.headers.get(self._address_header, "").strip() or address
+        return hmac.new(self._key, f"staff-login:{client_network(address)}".encode(
+            "utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
+    async def attempt(self, request: web.Request) -> Tuple[str, int]:
+        """Counts this attempt before its password is checked, so that parallel
+        guesses can't all slip in first: (the address's key, 0) if it may go ahead,
+        else (key, whole seconds until the address may try again)."""
+        key, now = self.address_key(request), time.time()
+        attempts, started = await self.store.count_login_attempt(key, now, FAILURE_WINDOW_SECONDS)
+        if attempts <= MAX_FAILURES:
+            return key, 0
+        return key, max(1, math.ceil(started + FAILURE_WINDOW_SECONDS - now))
+
+    async def succeeded(self, key: str) -> None:
+        await self.store.uncount_login_attempt(key)
 
 
 class StaffAuth:
-    def __init__(self, store: Store, session_hours: float) -> None:
+    def __init__(self, store: Store, session_hours: float, address_key: bytes,
+                 address_header: str = "") -> None:
         self.store = store
         self.session_seconds = session_hours * 3600
-        self.throttle = LoginThrottle()
+        self.throttle = LoginThrottle(store, address_key, address_header)
         # scrypt is slow on purpose: on its own thread, a flood of logins can't
         # hold up the store (and so the victims' chats).
         self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrypt")

@@ -19,6 +19,10 @@ from bot.bus import LocalBus, offer
 
 BACKLOG = 512  # events held for a console that isn't reading; beyond that they are dropped
 NEVER = float("-inf")
+# Told to every console here when a staff member logs out here or on another
+# gateway: each checks its own session at once (staff_api.live) and, if that was
+# the one ended, closes with 4401. Not passed on to the console.
+SIGNED_OUT = "signed_out"
 
 
 class StaffFeed:
@@ -130,6 +134,7 @@ class StaffFeed:
             self._last_seen[username] = max(at, self._last_seen.get(username, NEVER))
         elif event.get("type") == "signed_out":
             self._signed_out_at[username] = max(at, self._signed_out_at.get(username, NEVER))
+            offer(self._listeners, {"type": SIGNED_OUT})
 
 
 @contextlib.asynccontextmanager

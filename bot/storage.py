@@ -86,6 +86,22 @@ CREATE TABLE IF NOT EXISTS staff_sessions (
     csrf_token TEXT NOT NULL,
     expires_at DOUBLE PRECISION NOT NULL
 );
+-- Telegram updates and WhatsApp messages already taken (bot/messaging.py), so
+-- that a provider's second delivery is not answered twice, whichever gateway it
+-- reaches and whenever: a keyed hash of the provider's id, never the id, until
+-- expires_at. Expired rows go with retention.
+CREATE TABLE IF NOT EXISTS deliveries (
+    id_hash TEXT PRIMARY KEY,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+-- Staff logins per client address (bot/staff_auth.py), for the throttle every
+-- gateway shares: a keyed hash of the address, never the address, and a count
+-- in the window that started at window_start. Old windows go with retention.
+CREATE TABLE IF NOT EXISTS login_attempts (
+    address_hash TEXT PRIMARY KEY,
+    attempts INTEGER NOT NULL,
+    window_start DOUBLE PRECISION NOT NULL
+);
 -- Which staff member did what, when: never who the victim is.
 CREATE TABLE IF NOT EXISTS audit (
     at DOUBLE PRECISION NOT NULL,
@@ -351,6 +367,21 @@ class Store:
     async def reply_address(self, session_id: str) -> Optional[str]:
         return await self._run(lambda db: db.execute(
             text("SELECT sealed FROM reply_addresses WHERE session_id = :s"), {"s": session_id}).scalar())
+
+    # --- messaging apps' deliveries already taken -----------------------------------
+    async def first_delivery(self, id_hash: str, now: float, keep_seconds: float) -> bool:
+        """True the first time this delivery is seen (or once its record expired),
+        and remembers it; False for a copy. One statement: of two copies at once on
+        two gateways, one gets True."""
+        return await self._run(lambda db: db.execute(text(
+            "INSERT INTO deliveries (id_hash, expires_at) VALUES (:h, :e)"
+            " ON CONFLICT (id_hash) DO UPDATE SET expires_at = :e"
+            " WHERE deliveries.expires_at <= :now"),
+            {"h": id_hash, "e": now + keep_seconds, "now": now}).rowcount == 1)
+
+    async def delete_expired_deliveries(self, now: float) -> int:
+        return await self._run(lambda db: db.execute(text(
+            "DELETE FROM deliveries WHERE expires_at <= :now"), {"now": now}).rowcount)
 
     # --- the handoff queue -----------------------------------------------------------
     async def open_handoff(self, session_id: str, new_id: str, crisis: bool,
@@ -688,6 +719,35 @@ class Store:
         await self._run(lambda db: db.execute(
             text("DELETE FROM staff_sessions WHERE token_hash = :t OR expires_at < :now"),
             {"t": token_hash, "now": time.time()}))
+
+    async def count_login_attempt(self, address_hash: str, now: float,
+                                  window: float) -> Tuple[int, float]:
+        """Counts one login attempt from this address: (attempts in the current
+        window, including this one; when the window started). One statement, so
+        that attempts made at once on several gateways are each counted."""
+        def work(db):
+            row = db.execute(text(
+                "INSERT INTO login_attempts (address_hash, attempts, window_start)"
+                " VALUES (:a, 1, :now) ON CONFLICT (address_hash) DO UPDATE SET"
+                " attempts = CASE WHEN login_attempts.window_start <= :cutoff THEN 1"
+                " ELSE login_attempts.attempts + 1 END,"
+                " window_start = CASE WHEN login_attempts.window_start <= :cutoff THEN :now"
+                " ELSE login_attempts.window_start END"
+                " RETURNING attempts, window_start"),
+                {"a": address_hash, "now": now, "cutoff": now - window}).first()
+            return int(row[0]), float(row[1])
+        return await self._run(work)
+
+    async def uncount_login_attempt(self, address_hash: str) -> None:
+        """The attempt was a right password: it was not a failure."""
+        await self._run(lambda db: db.execute(text(
+            "UPDATE login_attempts SET attempts = attempts - 1"
+            " WHERE address_hash = :a AND attempts > 0"), {"a": address_hash}))
+
+    async def delete_login_attempts_before(self, cutoff: float) -> int:
+        """Windows that started before `cutoff` and so have ended."""
+        return await self._run(lambda db: db.execute(text(
+            "DELETE FROM login_attempts WHERE window_start <= :c"), {"c": cutoff}).rowcount)
 
     async def audit(self, staff: str, action: str, conversation: Optional[str] = None) -> None:
         await self._run(lambda db: db.execute(text(

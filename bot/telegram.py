@@ -16,7 +16,6 @@ from bot.errors import json_error
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.reports import NOTES_FILENAME, NOTES_RESPONSE
 
-RECENT = web.AppKey("telegram_recent", messaging.RecentIds)
 # Telegram's own commands, as the words a person would type.
 COMMANDS = {"/start": "hello", "/help": "help", "/stop": "bye"}
 
@@ -97,7 +96,8 @@ async def webhook(request: web.Request) -> web.Response:
         found, update_id = incoming(update), update.get("update_id")
     except (AttributeError, TypeError):
         return json_error(400, "Not a Telegram update.")
-    if found and (update_id is None or request.app[RECENT].first_time(str(update_id))):
+    if found and (update_id is None
+                  or await messaging.first_delivery(request.app, "telegram", str(update_id))):
         messaging.in_background(request.app, answer(request.app, *found))
     return web.json_response({"ok": True})
 
@@ -110,5 +110,4 @@ def setup_routes(app: web.Application) -> None:
     if app[SETTINGS].telegram_enabled:
         app[CONVERSATIONS].deliverers["telegram"] = deliver
     messaging.setup(app)
-    app[RECENT] = messaging.RecentIds()
     app.router.add_post("/webhooks/telegram", webhook)

@@ -17,8 +17,6 @@ from bot.errors import json_error
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.reports import NOTES_FILENAME, NOTES_RESPONSE
 
-RECENT = web.AppKey("whatsapp_recent", messaging.RecentIds)
-
 
 def incoming(payload: Dict[str, Any]) -> Iterator[Tuple[str, str, Optional[str]]]:
     """(message id, sender's number, text or None for media) for each user message."""
@@ -121,7 +119,7 @@ async def webhook(request: web.Request) -> web.Response:
     except (AttributeError, TypeError):
         return json_error(400, "Not a WhatsApp webhook payload.")
     for message_id, number, text in messages:
-        if not message_id or request.app[RECENT].first_time(message_id):
+        if not message_id or await messaging.first_delivery(request.app, "whatsapp", message_id):
             messaging.in_background(request.app, answer(request.app, number, text))
     return web.json_response({"ok": True})
 
@@ -130,6 +128,5 @@ def setup_routes(app: web.Application) -> None:
     if app[SETTINGS].whatsapp_enabled:  # a support worker's reply goes out the same way
         app[CONVERSATIONS].deliverers["whatsapp"] = lambda number, message: send(app, number, message)
     messaging.setup(app)
-    app[RECENT] = messaging.RecentIds()
     app.router.add_get("/webhooks/whatsapp", verify)
     app.router.add_post("/webhooks/whatsapp", webhook)

@@ -8,6 +8,8 @@ of the machine can read (`ps`): the auth token never appears there.
     RASA_PORT         5005;  RASA_INTERFACE 127.0.0.1 (0.0.0.0 in a container)
     RASA_MODEL        models/assistant.tar.gz
     ACTION_SERVER_URL http://127.0.0.1:5055/webhook
+    ACTION_SERVER_TOKEN required: sent to the action server (endpoints.yml), which
+                      refuses calls without it (actions/serve.py)
     DATABASE_URL + REDIS_URL   a PostgreSQL URL and a Redis URL: several Rasa
                       servers share conversations (endpoints.replicas.yml);
                       otherwise conversations are kept in SQLite, in the file
@@ -82,6 +84,8 @@ def rasa_arguments(env: Mapping[str, str]) -> List[str]:
 def main() -> None:
     if not os.environ.get("RASA_AUTH_TOKEN"):
         sys.exit("RASA_AUTH_TOKEN is not set: Rasa's API would be open to anyone who reaches it.")
+    if not os.environ.get("ACTION_SERVER_TOKEN", "").strip():
+        sys.exit("ACTION_SERVER_TOKEN is not set: the action server refuses calls without it.")
     os.environ.setdefault("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
     if shared_stores(os.environ):
         os.environ.update(store_variables(os.environ))

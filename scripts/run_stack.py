@@ -3,9 +3,10 @@ the gateway (bot/), which is the only one the outside world talks to.
 
 Settings come from the environment and .env (python-dotenv); .env.example
 documents each one. Rasa and the action server listen on loopback only. If
-RASA_AUTH_TOKEN or GATEWAY_INTERNAL_TOKEN (action server -> gateway) is not set,
-a random token is made for this run, handed to the processes in their
-environment and never written anywhere.
+RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN (Rasa -> action server) or
+GATEWAY_INTERNAL_TOKEN (action server -> gateway) is not set, a random token is
+made for this run, handed to the processes in their environment and never
+written anywhere.
 
 A part that crashes is started again, with a growing pause between tries
 (Supervisor below), while the others carry on: the gateway answers with the
@@ -27,7 +28,6 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.1"
 
 
@@ -68,6 +68,9 @@ def child_environment(config: dict) -> dict:
         RASA_INTERFACE=LOOPBACK,
         RASA_MODEL=config["model"],
         ACTION_SERVER_PORT=config["action_port"],
+        # Rasa's secret for the action server (endpoints.yml, actions/serve.py): from
+        # .env, or made for this run and kept only in the processes' environment.
+        ACTION_SERVER_TOKEN=os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32),
     )
     if "internal_port" in config:
         env.update(GATEWAY_INTERNAL_PORT=config["internal_port"],
@@ -80,8 +83,8 @@ def child_environment(config: dict) -> dict:
 
 def commands(config: dict) -> dict:
     return {
-        "action server": [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                          "--port", config["action_port"]],
+        # rasa_sdk's server with our token check; its port from the environment.
+        "action server": [sys.executable, "-m", "actions.serve"],
         # Its settings (the token too) go in the environment, not on the command line.
         "rasa": [sys.executable, "-m", "channels.serve"],
         "gateway": [sys.executable, "-m", "bot"],

@@ -30,12 +30,16 @@ def add_staff(env: Dict[str, str], username: str, password: str = PASSWORD, *ext
 
 
 class Staff:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, source: Optional[str] = None) -> None:
+        """`source`: the loopback address to connect from (127.0.0.2, ...), so that
+        one test can be a worker and an attacker at different addresses."""
         self.base = base
         # unsafe=True: keep cookies for an IP address host (127.0.0.1)
         # No keep-alive: a gateway restarted under a test must not leave a dead connection.
+        connector = aiohttp.TCPConnector(force_close=True,
+                                         local_addr=(source, 0) if source else None)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                          connector=aiohttp.TCPConnector(force_close=True))
+                                          connector=connector)
         self.csrf: Optional[str] = None
         self.username: Optional[str] = None
         self.socket: Optional[aiohttp.ClientWebSocketResponse] = None

@@ -26,6 +26,19 @@ def test_the_proxy_balances_over_every_gateway_and_nothing_else_is_published():
     assert published == ["proxy"]
 
 
+def test_the_proxy_gives_every_gateway_the_client_address_for_staff_logins_only():
+    """The login throttle counts per client address: behind the proxy that must be
+    the client's, not the proxy's (one attacker would keep every worker out), and
+    the proxy sets it on the login alone, over anything the client sent."""
+    caddyfile = re.sub(r"#.*", "", (ROOT / "deploy" / "Caddyfile").read_text())
+    headers = {SERVICES[name]["environment"]["STAFF_LOGIN_ADDRESS_HEADER"] for name in GATEWAYS}
+    assert len(headers) == 1
+    header = headers.pop()
+    assert re.findall(r"request_header\s+(\S+)\s+" + re.escape(header) + r"\s+\{remote_host\}",
+                      caddyfile) == ["/staff/api/login"]
+    assert caddyfile.count(header) == 1
+
+
 def test_the_action_server_can_reach_every_gateway():
     urls = SERVICES["actions"]["environment"]["GATEWAY_INTERNAL_URL"].split(",")
     assert sorted(re.match(r"http://(gateway-\d+):8081$", url).group(1) for url in urls) == GATEWAYS
@@ -67,7 +80,7 @@ def test_every_variable_the_deployment_needs_is_documented():
 
 def test_secrets_never_have_a_default_in_the_compose_file():
     text = (ROOT / "docker-compose.yml").read_text()
-    for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SITE_ADDRESS"):
+    for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SITE_ADDRESS", "ACTION_SERVER_TOKEN"):
         assert re.findall(r"\$\{" + name + r"(:[?-][^}]*)?\}", text)
         assert "${" + name + ":-" not in text and "${" + name + "-" not in text
 
@@ -76,3 +89,20 @@ def test_every_service_is_started_again_after_a_crash():
     # The same promise as `make run`'s supervisor (docs/deploy.md, "When a part fails").
     assert {name: service.get("restart") for name, service in SERVICES.items()} == {
         name: "unless-stopped" for name in SERVICES}
+
+
+def test_the_action_server_takes_calls_only_from_rasa_with_the_shared_secret():
+    """Every Rasa server sends ACTION_SERVER_TOKEN (endpoints*.yml) and the action
+    server, our guarded rasa_sdk server, requires the same one; compose refuses to
+    start without it."""
+    actions = SERVICES["actions"]
+    assert actions["command"] == ["python", "-m", "actions.serve"]
+    needed = "${ACTION_SERVER_TOKEN:?set in .env}"
+    assert actions["environment"]["ACTION_SERVER_TOKEN"] == needed
+    for name in RASA:
+        environment = SERVICES[name]["environment"]
+        assert environment["ACTION_SERVER_TOKEN"] == needed
+        assert environment["ACTION_SERVER_URL"] == "http://actions:5055/webhook"
+    for endpoints in ("endpoints.yml", "endpoints.replicas.yml"):
+        action_endpoint = yaml.safe_load((ROOT / endpoints).read_text())["action_endpoint"]
+        assert action_endpoint["headers"] == {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}

@@ -117,7 +117,7 @@ def test_rasa_killed_mid_conversation(system):
 def test_action_server_killed_mid_conversation(system):
     async def scenario():
         victim = await at_step_two(system["base"])
-        crashed = crash(system, "rasa run actions")
+        crashed = crash(system, "actions.serve")
         # Rasa says what it can without its actions and the gateway adds the numbers,
         # or, the action server being quick to start again, the step itself.
         kind, seconds = await timed(victim.say("done"))

@@ -61,7 +61,7 @@ def test_crisis_mid_step_comes_first_then_continues(stack):
     assert after[0]["response"] == "utter_step_stop_replying"
 
 
-def test_only_the_gateway_listens_beyond_loopback_and_rasa_needs_the_token(stack):
+def test_only_the_gateway_listens_beyond_loopback_and_rasa_and_actions_need_tokens(stack):
     assert call("GET", f"{stack['rasa']}/status")[0] == 401
     assert call("GET", f"{stack['rasa']}/status?token={STACK_TOKEN}")[0] == 200
     # Rasa's REST channel is closed: only our token-guarded channel is open.
@@ -69,6 +69,11 @@ def test_only_the_gateway_listens_beyond_loopback_and_rasa_needs_the_token(stack
                 {"sender": "x", "message": "hi"})[0] == 404
     assert call("POST", f"{stack['rasa']}/webhooks/gateway/webhook",
                 {"sender": "x", "message": "hi"})[0] == 401
+    # The action server runs actions for Rasa only (its secret is made for this run).
+    actions = f"http://127.0.0.1:{stack['ACTION_SERVER_PORT']}"
+    assert call("POST", f"{actions}/webhook", {"next_action": "action_session_start",
+                                               "tracker": {"sender_id": "x"}})[0] == 401
+    assert call("GET", f"{actions}/health")[0] == 200
     addresses = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
     for address in [a for a in addresses if not a.startswith("127.") and ":" not in a]:
         for port in (stack["RASA_PORT"], stack["ACTION_SERVER_PORT"]):

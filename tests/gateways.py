@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.redaction import Redactor, load_redactor
 from tests.stack import free_port
 
@@ -24,10 +25,15 @@ def redactor() -> Redactor:
     return load_redactor()  # spaCy's model, loaded once for every gateway here
 
 
+@functools.lru_cache(maxsize=1)
+def crisis_floor() -> CrisisFloor:
+    return load_crisis_floor()  # the same: spaCy's model with lemmas, once
+
+
 def gateway_app(**settings) -> web.Application:
     """The gateway's app with these settings, not started."""
     return create_app(Settings(**{"rasa_url": NOBODY, "actions_url": NOBODY,
-                                  "rasa_token": "unused", **settings}), redactor())
+                                  "rasa_token": "unused", **settings}), redactor(), crisis_floor())
 
 
 @contextlib.asynccontextmanager

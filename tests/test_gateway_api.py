@@ -146,6 +146,26 @@ def test_a_thumbs_up_is_understood_as_yes(stack):
     assert "gateway_no_words" not in [m.get("response") for m in reply["messages"]]
 
 
+@pytest.mark.parametrize("text, stored", [
+    ("should i pay him \ud800", "should i pay him"),
+    ("\udfffhe wants money\ud83d for my pics", "he wants money for my pics"),
+    ("\ud800", ""),
+])
+def test_a_lone_surrogate_is_dropped_and_the_person_still_gets_a_reply(stack, text, stored):
+    """JSON's "\\ud800" is half of a pair, no character at all, which neither spaCy
+    nor the store can encode. It is dropped; the rest is read as usual."""
+    status, _, reply = chat(stack, text)  # sent as JSON escapes, as a browser would
+    assert status == 200, reply
+    names = [m.get("response") for m in reply["messages"]]
+    assert names and "gateway_unavailable" not in names
+    if stored:
+        assert "gateway_no_words" not in names
+    else:  # nothing left to read: the kind reply for that, with the numbers
+        assert names == ["gateway_no_words"]
+    _, _, kept = call("GET", f"{stack['base']}/api/chat/{reply['session']}/messages")
+    assert kept["messages"][0]["text"] == stored
+
+
 @pytest.mark.parametrize("text", [
     "me está chantajeando con mis fotos, qué hago",
     "er erpresst mich mit Nacktbildern, was soll ich tun",

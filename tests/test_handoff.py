@@ -71,6 +71,17 @@ async def staff_on_shift_sqlite(stack):
     await alex.close()
 
 
+async def claimed(stack, staff: Staff):
+    """A web victim's conversation, queued for a person and claimed by `staff`."""
+    web = Victim(stack["base"])
+    await web.say("hi")
+    before = {c["id"] for c in await staff.queue()}
+    assert "utter_handoff_queued" in responses(await web.say("i want to talk to a person"))
+    conversation, = {c["id"] for c in await staff.queue()} - before
+    assert (await staff.act(conversation, "claim"))[0] == 200
+    return web, conversation
+
+
 async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, provider, staff_on_shift):
     stack, alex = any_stack, staff_on_shift
     earlier = {c["id"] for c in await alex.queue()}  # other tests' conversations
@@ -243,6 +254,19 @@ async def test_a_gateway_restart_mid_handoff_loses_nothing(stack, start_gateway,
         again.stop()
         await rob.close()
         await web.close()
+
+
+async def test_a_lone_surrogate_from_staff_is_dropped_from_replies_and_notes(stack, staff_on_shift_sqlite):
+    """JSON's "\\ud800" (half of a pair, no character) in a worker's reply or note:
+    dropped, and the rest goes through as typed."""
+    staff = staff_on_shift_sqlite
+    web, conversation = await claimed(stack, staff)
+    status, sent = await staff.act(conversation, "messages", "I'm here \ud800to help")
+    assert (status, sent["text"]) == (200, "I'm here to help")
+    status, note = await staff.act(conversation, "notes", "\udfffcalmer now")
+    assert (status, note["text"]) == (200, "calmer now")
+    assert (await web.wait_for(lambda m: m["from"] == "staff"))["text"] == "I'm here to help"
+    await web.close()
 
 
 async def test_while_waiting_the_person_hears_they_are_in_the_queue_and_can_still_delete(

@@ -34,6 +34,8 @@ async def errors_as_json(request: web.Request, handler):
                    413: "The message is too long."}.get(error.status, error.reason)
         return json_error(error.status, message, **{
             k: v for k, v in error.headers.items() if k in ("Allow", "Retry-After")})
+    except web.RequestPayloadError:  # a body unlike its headers: not gzip after all, or cut short
+        return json_error(400, "The request's body could not be read.")
     except DBAPIError as error:  # the database is restarting: calm words and the numbers
         log_failure(logger, "The database is unavailable", error)
         return json_error(503, reply("gateway_unavailable")["text"], **{"Retry-After": "5"})

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import STACK_TOKEN
+from tests.conftest import INTERNAL_TOKEN, STACK_TOKEN
 from tests.stack import call
 
 
@@ -64,6 +64,20 @@ def test_bad_input_gets_a_clear_json_error(stack, raw, status):
     assert headers["Content-Type"].startswith("application/json")
     assert isinstance(body, dict) and set(body) == {"error"} and body["error"]
     assert "Traceback" not in body["error"]
+
+
+def test_a_body_that_is_not_the_gzip_it_claims_to_be_gets_a_clear_json_error(stack):
+    """Content-Encoding: gzip over bytes that are not gzip: the person's client is
+    broken, not the gateway (aiohttp only finds out while the body is read)."""
+    bodies = [("/api/chat", {}), ("/webhooks/whatsapp", {}),
+              ("/internal/handoffs", {"Authorization": f"Bearer {INTERNAL_TOKEN}"})]
+    for path, headers in bodies:
+        base = stack["internal"] if path.startswith("/internal") else stack["base"]
+        got, got_headers, body = call("POST", base + path, raw=b'{"text": "hi"}',
+                                      headers={"Content-Encoding": "gzip", **headers})
+        assert got == 400, (path, body)
+        assert got_headers["Content-Type"].startswith("application/json")
+        assert isinstance(body, dict) and set(body) == {"error"} and "Traceback" not in body["error"]
 
 
 def test_exactly_2000_characters_is_accepted(stack):

@@ -47,7 +47,9 @@ def admins_only(handler):
 
 def days_asked(request: web.Request) -> int:
     given = request.query.get("days", "7")
-    if not given.isdigit() or not 1 <= int(given) <= MAX_DAYS:
+    # ASCII digits only: str.isdigit also takes "²", which int() refuses; and a few of
+    # them, as int() refuses thousands.
+    if not (given.isascii() and given.isdigit()) or len(given) > 3 or not 1 <= int(given) <= MAX_DAYS:
         raise BadInput(400, f"days must be a whole number from 1 to {MAX_DAYS}.")
     return int(given)
 

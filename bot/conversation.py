@@ -47,9 +47,12 @@ FORGET_RESPONSE = "utter_forget_me"
 HELD_ANSWERS = {"crisis": "utter_crisis", "forget_me": FORGET_RESPONSE}
 # "Still in the queue" at most this often while the person waits.
 WAITING_REMINDER_SECONDS = 180
-# Lone surrogates too (JSON's "\ud800"): half of a pair, no character at all, and
-# neither spaCy nor the store can encode one.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
+# Direction controls too (U+061C, U+200E-F, U+202A-E, U+2066-9): unseen, they make a
+# transcript read differently from what was typed. And lone surrogates (JSON's
+# "\ud800"): half of a pair, no character at all, and neither spaCy nor the store can
+# encode one.
+CONTROL_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 class SessionNotFound(Exception):

@@ -335,3 +335,24 @@ async def test_staff_see_under_18_and_someone_helping_in_the_queue(stack, staff_
     assert sorted((c["under_18"], c["helping_someone"]) for c in new) == [(True, False), (True, True)]
     for victim in (young, parent):
         await victim.close()
+
+
+# Direction controls: embeddings, overrides and isolates, and the Arabic letter mark.
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
+
+
+async def test_direction_controls_never_reach_the_staff_transcript(stack, staff_on_shift_sqlite):
+    """Unseen controls that change the order text is shown in ("\\u202e" turns what
+    follows round) would make the transcript read differently from what was typed:
+    gone from the person's words, the worker's replies and the notes."""
+    staff = staff_on_shift_sqlite
+    web, conversation = await claimed(stack, staff)
+    await web.say("he wants \u2067£300\u2069 by \u202etonight\u202c ok\u061c")
+    assert (await staff.act(conversation, "messages", "\u2068Stay\u2069 with me \u202dhere\u202c"))[0] == 200
+    assert (await staff.act(conversation, "notes", "\u2066asked\u2069 for \u202bmoney\u202c"))[0] == 200
+    status, seen = await staff.call("GET", f"/staff/api/conversations/{conversation}")
+    assert status == 200
+    said = [m["text"] for m in seen["messages"]] + [n["text"] for n in seen["notes"]]
+    assert {"he wants £300 by tonight ok", "Stay with me here", "asked for money"} <= set(said)
+    assert not [text for text in said if set(text) & set(BIDI)]
+    await web.close()

@@ -13,6 +13,7 @@ from aiohttp import web  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.errors import GuardedAppRunner  # noqa: E402
 from bot.internal import create_internal_app  # noqa: E402
 
 
@@ -21,8 +22,9 @@ async def serve(settings: Settings) -> None:
     action server) on GATEWAY_INTERNAL_HOST:GATEWAY_INTERNAL_PORT, until stopped."""
     app = create_app(settings)
     # access_log=None: an access log would hold IP addresses, user agents and session ids.
-    public = web.AppRunner(app, access_log=None, handle_signals=True)
-    internal = web.AppRunner(create_internal_app(app, settings.internal_token), access_log=None)
+    # Guarded: a request aiohttp can't parse is logged and answered without its contents.
+    public = GuardedAppRunner(app, access_log=None, handle_signals=True)
+    internal = GuardedAppRunner(create_internal_app(app, settings.internal_token), access_log=None)
     await public.setup()
     await internal.setup()
     try:

@@ -59,7 +59,12 @@ WAITING_REMINDER_SECONDS = 180
 WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 0.8}
 # When a new visitor may try again.
 BUSY_RETRY_SECONDS = 20
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Direction controls too (U+061C, U+200E-F, U+202A-E, U+2066-9): unseen, they make a
+# transcript read differently from what was typed. And lone surrogates (JSON's
+# "\ud800"): half of a pair, no character at all, and neither spaCy nor the store can
+# encode one.
+CONTROL_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 class SessionNotFound(Exception):

@@ -1,9 +1,14 @@
 """Every error the gateway returns is short JSON ({"error": "..."}) with the
-right 4xx/5xx status. Nothing about the code (no stack trace) ever leaves it."""
+right 4xx/5xx status. Nothing about the code (no stack trace) ever leaves it.
+That includes the requests aiohttp refuses before any of our code runs
+(GuardedAppRunner: both of the gateway's servers use it)."""
 import logging
+import sys
 import traceback
+from typing import Any, Optional
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import DBAPIError
 
 from bot.replies import EMERGENCY, reply
@@ -34,6 +39,8 @@ async def errors_as_json(request: web.Request, handler):
                    413: "The message is too long."}.get(error.status, error.reason)
         return json_error(error.status, message, **{
             k: v for k, v in error.headers.items() if k in ("Allow", "Retry-After")})
+    except web.RequestPayloadError:  # a body unlike its headers: not gzip after all, or cut short
+        return json_error(400, "The request's body could not be read.")
     except DBAPIError as error:  # the database is restarting: calm words and the numbers
         log_failure(logger, "The database is unavailable", error)
         return json_error(503, reply("gateway_unavailable")["text"], **{"Retry-After": "5"})
@@ -47,10 +54,67 @@ async def errors_as_json(request: web.Request, handler):
 @web.middleware
 async def security_headers(request: web.Request, handler):
     response = await handler(request)
+    add_security_headers(response)
+    return response
+
+
+def add_security_headers(response: web.StreamResponse) -> None:
     response.headers.setdefault("Content-Security-Policy", (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"))
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
-    return response
+
+
+# What aiohttp raises for a request it can't read: a bad request line or header, or
+# a body unlike its headers. The client's doing, not a failure of ours.
+UNREADABLE = (HttpProcessingError, web.RequestPayloadError)
+
+
+class GuardedRequestHandler(web.RequestHandler):
+    """aiohttp's handler of a connection, for what never reaches the middlewares: a
+    request it can't parse, and errors around a handler. aiohttp logs those with a
+    traceback whose message quotes the raw request line or header (a session id, a
+    person's words) and echoes that back as plain text. Here the log names the kind
+    of error only, and the answer is short JSON with the security headers."""
+
+    __slots__ = ()
+
+    def log_exception(self, what: str, *args: Any, exc_info: Any = None, **kwargs: Any) -> None:
+        error = exc_info if isinstance(exc_info, BaseException) else sys.exc_info()[1]
+        if isinstance(error, UNREADABLE):
+            self.logger.warning("%s: %s, from a request that could not be read.",
+                                what, type(error).__name__)
+        elif error is not None:
+            log_failure(self.logger, what, error)
+        else:
+            self.logger.error("%s.", what)
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500,
+                     exc: Optional[BaseException] = None,
+                     message: Optional[str] = None) -> web.StreamResponse:
+        self.log_exception("Error handling request", exc_info=exc)
+        if request.writer.output_size > 0:  # as aiohttp: part of an answer has gone already
+            raise ConnectionError("Response is sent already, cannot send another response")
+        response = json_error(status, "The request could not be read." if status < 500
+                              else f"Something went wrong on our side. {EMERGENCY}")
+        add_security_headers(response)
+        response.force_close()  # the connection may be out of step: it goes, as with aiohttp
+        return response
+
+
+class GuardedServer(web.Server):
+    def __call__(self) -> web.RequestHandler:
+        return GuardedRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class GuardedAppRunner(web.AppRunner):
+    """web.AppRunner whose connections are handled by GuardedRequestHandler. aiohttp
+    3.9 has no setting for that class (its Server makes a RequestHandler), only for
+    the logger, which can't change the answer."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = GuardedServer  # the server aiohttp made, with our handler class
+        return server

@@ -13,7 +13,7 @@ import secrets
 import time
 from typing import Any, Dict, List, Optional
 
-from bot.conversation import Conversations
+from bot.conversation import Conversations, normalise
 from bot.rasa_client import AssistantUnavailable
 from bot.replies import reply
 from bot.staff_feed import StaffFeed
@@ -165,7 +165,7 @@ class Handoffs:
 
     async def note(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
         await self._open(handoff_id)
-        note = await self.store.add_note(handoff_id, staff, await self.chats.redact(text))
+        note = await self.store.add_note(handoff_id, staff, await self.chats.redact(normalise(text)))
         await self.store.audit(staff, "note", handoff_id)
         self.feed.publish({"type": "note", "conversation": handoff_id, "note": note})
         return note

@@ -12,6 +12,7 @@ Staff without the admin role get 403; callers without a session 401 (staff_api.s
 """
 import csv
 import io
+import re
 from typing import Dict, List
 
 from aiohttp import web
@@ -25,6 +26,8 @@ from bot.staff_api import API, AUTH, staff
 from bot.web_page import STATIC
 
 INSIGHTS = API + "insights"
+# Where Rasa's entity markup would start in a training example: "](", "]{" or "][".
+ENTITY_MARKUP = re.compile(r"\]([({\[])")
 MAX_DAYS = 366
 NOT_ADMIN = "Only admins can see insights. Ask an admin to give you the role."
 
@@ -47,7 +50,9 @@ def admins_only(handler):
 
 def days_asked(request: web.Request) -> int:
     given = request.query.get("days", "7")
-    if not given.isdigit() or not 1 <= int(given) <= MAX_DAYS:
+    # ASCII digits only: str.isdigit also takes "²", which int() refuses; and a few of
+    # them, as int() refuses thousands.
+    if not (given.isascii() and given.isdigit()) or len(given) > 3 or not 1 <= int(given) <= MAX_DAYS:
         raise BadInput(400, f"days must be a whole number from 1 to {MAX_DAYS}.")
     return int(given)
 
@@ -116,8 +121,15 @@ def nlu_yaml(examples: Dict[str, List[str]]) -> str:
     lines = ['version: "3.1"', "nlu:"]
     for intent, texts in examples.items():
         lines += [f"- intent: {intent}", "  examples: |"]
-        lines += [f"    - {' '.join(text.split())}" for text in texts]
+        lines += [f"    - {plain_example(text)}" for text in texts]
     return "\n".join(lines) + "\n"
+
+
+def plain_example(text: str) -> str:
+    """One line that Rasa reads as the words typed. Rasa takes "[words](entity)",
+    "[words]{...}" and "[words][...]" in an example for entity markup: a space after
+    the "]" keeps them the person's words, with no entities."""
+    return ENTITY_MARKUP.sub(r"] \1", " ".join(text.split()))
 
 
 def setup_routes(app: web.Application) -> None:

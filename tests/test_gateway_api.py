@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import STACK_TOKEN
+from tests.conftest import INTERNAL_TOKEN, STACK_TOKEN
 from tests.stack import call
 
 
@@ -64,6 +64,20 @@ def test_bad_input_gets_a_clear_json_error(stack, raw, status):
     assert headers["Content-Type"].startswith("application/json")
     assert isinstance(body, dict) and set(body) == {"error"} and body["error"]
     assert "Traceback" not in body["error"]
+
+
+def test_a_body_that_is_not_the_gzip_it_claims_to_be_gets_a_clear_json_error(stack):
+    """Content-Encoding: gzip over bytes that are not gzip: the person's client is
+    broken, not the gateway (aiohttp only finds out while the body is read)."""
+    bodies = [("/api/chat", {}), ("/webhooks/whatsapp", {}),
+              ("/internal/handoffs", {"Authorization": f"Bearer {INTERNAL_TOKEN}"})]
+    for path, headers in bodies:
+        base = stack["internal"] if path.startswith("/internal") else stack["base"]
+        got, got_headers, body = call("POST", base + path, raw=b'{"text": "hi"}',
+                                      headers={"Content-Encoding": "gzip", **headers})
+        assert got == 400, (path, body)
+        assert got_headers["Content-Type"].startswith("application/json")
+        assert isinstance(body, dict) and set(body) == {"error"} and "Traceback" not in body["error"]
 
 
 def test_exactly_2000_characters_is_accepted(stack):
@@ -144,6 +158,26 @@ def test_a_thumbs_up_is_understood_as_yes(stack):
     chat(stack, "should i pay him", session)
     _, _, reply = chat(stack, "👍", session)
     assert "gateway_no_words" not in [m.get("response") for m in reply["messages"]]
+
+
+@pytest.mark.parametrize("text, stored", [
+    ("should i pay him \ud800", "should i pay him"),
+    ("\udfffhe wants money\ud83d for my pics", "he wants money for my pics"),
+    ("\ud800", ""),
+])
+def test_a_lone_surrogate_is_dropped_and_the_person_still_gets_a_reply(stack, text, stored):
+    """JSON's "\\ud800" is half of a pair, no character at all, which neither spaCy
+    nor the store can encode. It is dropped; the rest is read as usual."""
+    status, _, reply = chat(stack, text)  # sent as JSON escapes, as a browser would
+    assert status == 200, reply
+    names = [m.get("response") for m in reply["messages"]]
+    assert names and "gateway_unavailable" not in names
+    if stored:
+        assert "gateway_no_words" not in names
+    else:  # nothing left to read: the kind reply for that, with the numbers
+        assert names == ["gateway_no_words"]
+    _, _, kept = call("GET", f"{stack['base']}/api/chat/{reply['session']}/messages")
+    assert kept["messages"][0]["text"] == stored
 
 
 @pytest.mark.parametrize("text", [

@@ -71,6 +71,17 @@ async def staff_on_shift_sqlite(stack):
     await alex.close()
 
 
+async def claimed(stack, staff: Staff):
+    """A web victim's conversation, queued for a person and claimed by `staff`."""
+    web = Victim(stack["base"])
+    await web.say("hi")
+    before = {c["id"] for c in await staff.queue()}
+    assert "utter_handoff_queued" in responses(await web.say("i want to talk to a person"))
+    conversation, = {c["id"] for c in await staff.queue()} - before
+    assert (await staff.act(conversation, "claim"))[0] == 200
+    return web, conversation
+
+
 async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, provider, staff_on_shift):
     stack, alex = any_stack, staff_on_shift
     earlier = {c["id"] for c in await alex.queue()}  # other tests' conversations
@@ -245,6 +256,19 @@ async def test_a_gateway_restart_mid_handoff_loses_nothing(stack, start_gateway,
         await web.close()
 
 
+async def test_a_lone_surrogate_from_staff_is_dropped_from_replies_and_notes(stack, staff_on_shift_sqlite):
+    """JSON's "\\ud800" (half of a pair, no character) in a worker's reply or note:
+    dropped, and the rest goes through as typed."""
+    staff = staff_on_shift_sqlite
+    web, conversation = await claimed(stack, staff)
+    status, sent = await staff.act(conversation, "messages", "I'm here \ud800to help")
+    assert (status, sent["text"]) == (200, "I'm here to help")
+    status, note = await staff.act(conversation, "notes", "\udfffcalmer now")
+    assert (status, note["text"]) == (200, "calmer now")
+    assert (await web.wait_for(lambda m: m["from"] == "staff"))["text"] == "I'm here to help"
+    await web.close()
+
+
 async def test_while_waiting_the_person_hears_they_are_in_the_queue_and_can_still_delete(
         stack, staff_on_shift_sqlite):
     web = Victim(stack["base"])
@@ -311,3 +335,24 @@ async def test_staff_see_under_18_and_someone_helping_in_the_queue(stack, staff_
     assert sorted((c["under_18"], c["helping_someone"]) for c in new) == [(True, False), (True, True)]
     for victim in (young, parent):
         await victim.close()
+
+
+# Direction controls: embeddings, overrides and isolates, and the Arabic letter mark.
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
+
+
+async def test_direction_controls_never_reach_the_staff_transcript(stack, staff_on_shift_sqlite):
+    """Unseen controls that change the order text is shown in ("\\u202e" turns what
+    follows round) would make the transcript read differently from what was typed:
+    gone from the person's words, the worker's replies and the notes."""
+    staff = staff_on_shift_sqlite
+    web, conversation = await claimed(stack, staff)
+    await web.say("he wants \u2067£300\u2069 by \u202etonight\u202c ok\u061c")
+    assert (await staff.act(conversation, "messages", "\u2068Stay\u2069 with me \u202dhere\u202c"))[0] == 200
+    assert (await staff.act(conversation, "notes", "\u2066asked\u2069 for \u202bmoney\u202c"))[0] == 200
+    status, seen = await staff.call("GET", f"/staff/api/conversations/{conversation}")
+    assert status == 200
+    said = [m["text"] for m in seen["messages"]] + [n["text"] for n in seen["notes"]]
+    assert {"he wants £300 by tonight ok", "Stay with me here", "asked for money"} <= set(said)
+    assert not [text for text in said if set(text) & set(BIDI)]
+    await web.close()

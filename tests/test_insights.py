@@ -200,3 +200,25 @@ async def test_counts_and_kept_examples_older_than_their_retention_go(store):
     assert [m["text"] for m in await store.unclear_messages()] == ["new words"]
     _, hourly = await store.insight_sums([(0, 2 ** 40)])
     assert hourly == [(int(recent) // 3600 * 3600, 5)]
+
+
+def test_the_training_export_is_plain_text_to_rasa_whatever_the_person_typed():
+    """A kept message is the person's words: Rasa's markup in them ("[text](entity)",
+    "[text]{...}", "[text][...]") must not become entities in our training data."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    from bot.insights_api import nlu_yaml
+
+    typed = {
+        "[click](javascript:alert(1))": "[click] (javascript:alert(1))",
+        '[snap]{"entity": "platform", "value": "tiktok"} he has my pics':
+            '[snap] {"entity": "platform", "value": "tiktok"} he has my pics',
+        '[50][{"entity": "amount"}, {"entity": "platform"}]': '[50] [{"entity": "amount"}, {"entity": "platform"}]',
+        "he sent [it](platform:snap) to [my [NAME]](x)": "he sent [it] (platform:snap) to [my [NAME]] (x)",
+        "my [NAME] will see it": "my [NAME] will see it",
+        "  spaced\tout   words ": "spaced out words",
+    }
+    read = RasaYAMLReader().reads(nlu_yaml({"ask_next": list(typed)}))
+    assert [(m.get("intent"), m.get("text")) for m in read.intent_examples] == [
+        ("ask_next", text) for text in typed.values()]
+    assert read.entity_examples == [] and not any(m.get("entities") for m in read.training_examples)

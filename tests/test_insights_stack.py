@@ -165,7 +165,8 @@ async def test_insights_are_closed_to_anonymous_callers_and_to_staff_who_are_not
     assert rows[0][:2] == ["date", "conversations"] and len(rows) == 1 + 7 + 1
     # Counts only: the last two columns are minutes (median and 9-in-10 waits), not counts.
     assert all(cell in ("", "<5", "0") or int(cell) >= 5 for row in rows[1:] for cell in row[1:-2])
-    for bad in ("0", "367", "seven", "-1"):
+    # "²" and "１" are digits to Python (str.isdigit), and 5,000 nines too many for int().
+    for bad in ("0", "367", "seven", "-1", "²", "１", "9" * 5000):
         status, body = await admin.call("GET", f"/staff/api/insights?days={bad}")
         assert status == 400 and "days" in body["error"]
     status, body = await admin.call("POST", "/staff/api/insights/unclear/nope/keep", {"intent": "made_up"})

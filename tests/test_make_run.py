@@ -2,6 +2,7 @@
 conversation through the gateway's public API, and what must never be exposed.
 """
 import glob
+import json
 import socket
 import subprocess
 import time
@@ -101,3 +102,47 @@ def test_a_name_phone_and_email_leave_no_trace_anywhere(stack):
             assert secret not in content, (secret, path)
     log = stack["process"].output()
     assert "zebracorn" not in log and me not in log
+
+
+def raw_exchange(port: int, request: bytes) -> bytes:
+    """Sends bytes as they are (no client would send these) and reads until the gateway closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_malformed_request_is_refused_without_echoing_or_logging_what_it_held(stack):
+    """aiohttp answers a request it can't parse itself, before any of our code. What
+    it could not parse can hold a session id, a person's words or a header's value:
+    none of it may come back in the answer or reach the log."""
+    session, words, value = "Qz8vXk2" + "m" * 25, "zebracorn blackmail", "Qz8v-header-value"
+    malformed = [
+        f"POST /api/chat/{session}\x01/messages HTTP/1.1\r\nHost: x\r\n\r\n",  # a bad request line
+        f"{words} {session}\r\n\r\n",                                         # no request line at all
+        f"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Session: {session}\r\nX-Note: {value}\x01\r\n\r\n",
+        f"GET /api/health HTTP/1.1\r\nHost: x\r\n{words} {session}\r\n\r\n",  # a header without a colon
+    ]
+    logged_before = len(stack["process"].output())
+    for port in (stack["GATEWAY_PORT"], stack["GATEWAY_INTERNAL_PORT"]):
+        for request in malformed:
+            answer = raw_exchange(port, request.encode("latin-1"))
+            head, _, body = answer.partition(b"\r\n\r\n")
+            status_line, *header_lines = head.decode("latin-1").split("\r\n")
+            headers = dict(line.split(": ", 1) for line in header_lines)
+            assert status_line.split()[1] == "400", answer
+            assert json.loads(body) == {"error": "The request could not be read."}
+            assert headers["Content-Type"].startswith("application/json")
+            assert headers["Referrer-Policy"] == "no-referrer" and headers["Cache-Control"] == "no-store"
+            assert headers["X-Content-Type-Options"] == "nosniff"
+            assert "default-src 'self'" in headers["Content-Security-Policy"]
+            for planted in (session, words, value):
+                assert planted.encode() not in answer, (planted, answer)
+    time.sleep(1)
+    logged = stack["process"].output()[logged_before:]
+    assert "could not be read" in logged  # the kind of error is logged, nothing of the request
+    for planted in (session, words, value, "zebracorn"):
+        assert planted not in logged, planted
+    assert "Traceback" not in logged

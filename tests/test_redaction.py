@@ -33,6 +33,32 @@ def test_personal_data_becomes_a_placeholder(redact, text, expected):
     assert redact(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # A lower-case surname after a first name the word lists caught, even when it is
+    # also a (rarer) English word.
+    ("i am chloe quince", "i am [NAME]"),
+    ("my name is priya quince and he has my pics", "my name is [NAME] and he has my pics"),
+    ("hi im amara moss, he wants money", "hi im [NAME], he wants money"),
+    ("its jake birch here", "its [NAME] here"),
+    ("my sister chloe pemberton has them", "my sister [NAME] has them"),
+    # What the assistant reads after a name is no surname: crisis words, the services,
+    # everyday words, ages.
+    ("i am sam and i want to die", "i am [NAME] and i want to die"),
+    ("i'm priya hang myself tonight", "i'm [NAME] hang myself tonight"),
+    ("i'm tom childline said to come here", "i'm [NAME] childline said to come here"),
+    ("i'm chloe papyrus told me to talk to you", "i'm [NAME] papyrus told me to talk to you"),
+    ("i'm tom victim support said to ring them", "i'm [NAME] victim support said to ring them"),
+    ("im chloe samaritans gave me this", "im [NAME] samaritans gave me this"),
+    ("i'm chloe scared he will post them", "i'm [NAME] scared he will post them"),
+    ("im priya fifteen and he wants money", "im [NAME] fifteen and he wants money"),
+    ("my sister chloe said he posted them", "my sister [NAME] said he posted them"),
+    ("my ex jake arrived at my house", "my ex [NAME] arrived at my house"),
+    ("ur boy jake gonna love this", "ur boy [NAME] gonna love this"),
+])
+def test_a_surname_after_a_first_name_goes_with_it(redact, text, expected):
+    assert redact(text) == expected
+
+
 @pytest.mark.parametrize("text", [
     "he wants £300 by 9pm tonight or he posts them",
     "im 15 and in year 10",

@@ -44,6 +44,18 @@ async def test_join_say_and_catch_up_after_a_reconnect(stack):
             assert replayed["seq"] == 2 and replayed["from"] == "bot"
 
 
+async def test_a_lone_surrogate_on_the_socket_gets_a_normal_reply(stack):
+    """JSON's "\\ud800" (half of a pair, no character) is dropped, not an error."""
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(ws_url(stack)) as socket:
+            await socket.send_json({"type": "join"})
+            await socket.receive_json()
+            await socket.send_json({"type": "say", "text": "should i pay him \ud800"})
+            frames = await receive_until(socket, lambda f: is_bot(f) or f.get("type") == "error")
+            assert is_bot(frames[-1]) and frames[-1]["response"] != "gateway_unavailable"
+            assert [f["text"] for f in frames if f.get("from") == "user"] == ["should i pay him"]
+
+
 @pytest.mark.parametrize("frame, status", [
     ({"type": "say", "text": "hi"}, 400),                 # not joined yet
     ({"type": "dance"}, 400),

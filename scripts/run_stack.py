@@ -192,7 +192,7 @@ def main() -> int:
         )
         while True:
             for name in supervisor.check():
-                print(f"The {name} stopped: starting it again.", file=sys.stderr, flush=True)
+                print(f"{name} stopped: starting it again.", file=sys.stderr, flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0

@@ -130,9 +130,16 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await socket.send_json(error(404, SessionNotFound.message))
             except RateLimited as limit:
                 await socket.send_json(error(429, limit.message, retry_after=limit.retry_after))
+            except ConnectionResetError:
+                raise  # the person is gone: see below
             except Exception as failure:  # noqa: BLE001 - keep the socket, say something kind
                 log_failure(logger, "Unexpected error on the chat socket", failure)
                 await socket.send_json(error(500, reply("gateway_unavailable")["text"]))
+    except ConnectionResetError:
+        # The connection dropped before an answer went out (a phone losing its signal):
+        # nobody to tell, nothing broken. Closing stops aiohttp's heartbeat, which would
+        # otherwise ping the dead connection 30 s later in a task nobody awaits.
+        await socket.close()
     finally:
         await leave()
     return socket

@@ -76,7 +76,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     async def join(data: Dict[str, Any]) -> None:
         nonlocal session, listener, pusher, sent
         after = data.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        # At most 12 digits, as GET /api/chat/{session}/messages takes: the database's
+        # integers end at 2**63, and a bigger one was an error (500) on reading the backlog.
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 10**12:
             raise BadInput(400, "'after' must be a whole number, 0 or more.")
         wanted = data.get("session")
         if wanted is None:

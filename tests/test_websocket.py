@@ -51,6 +51,7 @@ async def test_join_say_and_catch_up_after_a_reconnect(stack):
     ({"type": "join", "session": "A" * 32}, 404),
     ({"type": "join", "after": -3}, 400),
     ({"type": "join", "after": "1"}, 400),
+    ({"type": "join", "after": 2**64}, 400),              # past the database's integers
 ])
 async def test_bad_frames_get_a_clear_error_and_the_socket_stays_open(stack, frame, status):
     async with aiohttp.ClientSession() as http:

@@ -13,6 +13,7 @@ from aiohttp import web  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.errors import RefusedRequests  # noqa: E402
 from bot.internal import create_internal_app  # noqa: E402
 
 
@@ -44,6 +45,7 @@ def main() -> None:
         sys.exit("Several gateways (REDIS_URL) with Telegram or WhatsApp need the same "
                  "CHANNEL_ID_KEY on every gateway: set it in .env.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.server").addFilter(RefusedRequests())
     try:
         asyncio.run(serve(settings))
     except (KeyboardInterrupt, web.GracefulExit):

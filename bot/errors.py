@@ -4,6 +4,8 @@ import logging
 import traceback
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from sqlalchemy.exc import DBAPIError
 
 from bot.replies import EMERGENCY, reply
@@ -17,6 +19,25 @@ def log_failure(log: logging.Logger, what: str, error: BaseException) -> None:
     frames = traceback.extract_tb(error.__traceback__)
     where = ", ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames[-4:])
     log.error("%s: %s at %s", what, type(error).__name__, where or "?")
+
+
+class RefusedRequests(logging.Filter):
+    """On aiohttp's own logger ("aiohttp.server"). A request it cannot parse (a bad
+    header or URL, a Content-Encoding it cannot decode) gets its 400 from aiohttp, and
+    was logged at ERROR with a traceback whose message quotes the raw bytes: a session
+    id in a URL, a person's words in a header. The client's mistake, not a failure of
+    ours: one line with its kind."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RequestPayloadError):  # a body left unread, failing to decode
+            error = error.__cause__
+        if isinstance(error, HttpProcessingError) and 400 <= (error.code or 0) < 500:
+            record.msg, record.args = "Refused a request that could not be parsed: %s", (
+                type(error).__name__,)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 def json_error(status: int, message: str, **headers: str) -> web.Response:

@@ -110,7 +110,12 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     await socket.send_json(error(400, "Send JSON text frames."))
                 continue
             try:
-                data = parse_json(frame.data)
+                try:
+                    data = parse_json(frame.data)
+                except ValueError:
+                    # Only here: a ValueError from inside a turn (a UnicodeEncodeError is
+                    # one) is a failure of ours, and was answered "Send JSON." unlogged.
+                    raise BadInput(400, "Send JSON.") from None
                 if not isinstance(data, dict):
                     raise BadInput(400, "Send a JSON object.")
                 kind = data.get("type")
@@ -123,8 +128,6 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     await chats.say(session, check_text(data.get("text"), max_chars))
                 else:
                     raise BadInput(400, "Unknown message type.")
-            except ValueError:
-                await socket.send_json(error(400, "Send JSON."))
             except BadInput as problem:
                 await socket.send_json(error(problem.status, problem.message))
             except SessionNotFound:

@@ -130,3 +130,15 @@ async def test_a_connection_dropped_before_the_answer_is_no_error(stack):
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{stack['base']}/api/health") as health:
             assert health.status == 200
+
+
+async def test_a_failure_inside_a_turn_is_not_blamed_on_the_frame(stack):
+    # Any ValueError in a turn was caught as unreadable JSON: "Send JSON." (400) for a
+    # failure of ours, logged nowhere. (A lone surrogate, valid JSON, made one.)
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(ws_url(stack)) as socket:
+            await socket.send_json({"type": "join"})
+            assert (await socket.receive_json())["type"] == "joined"
+            await socket.send_str('{"type": "say", "text": "he has my pics \\ud800"}')
+            answer = await socket.receive_json()
+            assert answer.get("error") != "Send JSON."

@@ -76,7 +76,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     async def join(data: Dict[str, Any]) -> None:
         nonlocal session, listener, pusher, sent
         after = data.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        # At most 12 digits, as GET /api/chat/{session}/messages takes: the database's
+        # integers end at 2**63, and a bigger one was an error (500) on reading the backlog.
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 10**12:
             raise BadInput(400, "'after' must be a whole number, 0 or more.")
         wanted = data.get("session")
         if wanted is None:
@@ -108,7 +110,12 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     await socket.send_json(error(400, "Send JSON text frames."))
                 continue
             try:
-                data = parse_json(frame.data)
+                try:
+                    data = parse_json(frame.data)
+                except ValueError:
+                    # Only here: a ValueError from inside a turn (a UnicodeEncodeError is
+                    # one) is a failure of ours, and was answered "Send JSON." unlogged.
+                    raise BadInput(400, "Send JSON.") from None
                 if not isinstance(data, dict):
                     raise BadInput(400, "Send a JSON object.")
                 kind = data.get("type")
@@ -121,8 +128,6 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     await chats.say(session, check_text(data.get("text"), max_chars))
                 else:
                     raise BadInput(400, "Unknown message type.")
-            except ValueError:
-                await socket.send_json(error(400, "Send JSON."))
             except BadInput as problem:
                 await socket.send_json(error(problem.status, problem.message))
             except SessionNotFound:
@@ -132,9 +137,16 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await socket.send_json(error(429, limit.message, retry_after=limit.retry_after))
             except Busy:
                 await socket.send_json(error(503, Busy.message, retry_after=Busy.retry_after))
+            except ConnectionResetError:
+                raise  # the person is gone: see below
             except Exception as failure:  # noqa: BLE001 - keep the socket, say something kind
                 log_failure(logger, "Unexpected error on the chat socket", failure)
                 await socket.send_json(error(500, reply("gateway_unavailable")["text"]))
+    except ConnectionResetError:
+        # The connection dropped before an answer went out (a phone losing its signal):
+        # nobody to tell, nothing broken. Closing stops aiohttp's heartbeat, which would
+        # otherwise ping the dead connection 30 s later in a task nobody awaits.
+        await socket.close()
     finally:
         await leave()
     return socket

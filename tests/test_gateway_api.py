@@ -80,8 +80,53 @@ def test_a_body_that_is_not_the_gzip_it_claims_to_be_gets_a_clear_json_error(sta
         assert isinstance(body, dict) and set(body) == {"error"} and "Traceback" not in body["error"]
 
 
+def raw_http(stack, request: bytes) -> bytes:
+    """Sends bytes as they are (no client would send these) and returns the answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack["base"])
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_a_request_aiohttp_cannot_parse_is_refused_without_a_traceback_or_its_bytes(stack):
+    # aiohttp answers these 400 itself and logged each at ERROR with a traceback whose
+    # message quoted the raw line: a session id in a URL, words in a header.
+    session = "Zq" * 16
+    before = len(stack["process"].output())
+    for request in (
+            b"POST /webhooks/telegram HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\n"
+            b"Content-Length: 2\r\n\r\n{}",  # Brotli is not installed
+            b"GET /api/chat/" + session.encode() + b"/messages?after=\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /api/chat/" + session.encode() + b"/messages HTTP/1.1\r\nHost: x\r\n"
+            b"X-Note\x01: he has my pics\r\n\r\n"):
+        assert raw_http(stack, request).split(b" ")[1] == b"400"
+    time.sleep(0.5)
+    log = stack["process"].output()[before:]
+    assert "Traceback" not in log and " ERROR " not in log, log
+    assert session not in log and "my pics" not in log, log
+    assert call("GET", f"{stack['base']}/api/health")[0] == 200
+
+
 def test_exactly_2000_characters_is_accepted(stack):
     assert chat(stack, "help " * 400)[0] == 200
+
+
+def test_characters_that_unfold_into_many_are_counted_as_read(stack):
+    # U+FDFA is one character that NFKC makes 18: 2,000 of them would be 36,000
+    # characters for the redactor, seconds of work every other message waits behind.
+    started = time.monotonic()
+    status, _, body = chat(stack, "\ufdfa" * 2000)
+    assert (status, time.monotonic() - started < 5) == (413, True), body
+    assert chat(stack, "\ufb01nally told my mum " * 90)[0] == 200  # ligatures: a little longer is fine
 
 
 def test_a_burst_from_one_session_is_slowed_down(stack):

@@ -63,6 +63,7 @@ async def test_a_lone_surrogate_on_the_socket_gets_a_normal_reply(stack):
     ({"type": "join", "session": "A" * 32}, 404),
     ({"type": "join", "after": -3}, 400),
     ({"type": "join", "after": "1"}, 400),
+    ({"type": "join", "after": 2**64}, 400),              # past the database's integers
 ])
 async def test_bad_frames_get_a_clear_error_and_the_socket_stays_open(stack, frame, status):
     async with aiohttp.ClientSession() as http:
@@ -103,3 +104,53 @@ async def test_forget_me_on_the_socket_says_forgotten(stack):
             assert any(f.get("response") == "utter_forget_me" for f in frames)
         async with http.get(f"{stack['base']}/api/chat/{session}/messages") as gone:
             assert gone.status == 404
+
+
+def hang_up_after(stack, frame: bytes) -> None:
+    """Opens the socket, sends one masked text frame and drops the connection at
+    once, without a close frame (a phone losing its signal)."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(stack["base"])
+    with socket.create_connection((url.hostname, url.port), timeout=10) as raw:
+        key = base64.b64encode(os.urandom(16)).decode()
+        raw.sendall((f"GET /ws HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\n"
+                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += raw.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101")
+        mask = os.urandom(4)
+        raw.sendall(bytes([0x81, 0x80 | len(frame)]) + mask
+                    + bytes(b ^ mask[i % 4] for i, b in enumerate(frame)))
+
+
+async def test_a_connection_dropped_before_the_answer_is_no_error(stack):
+    # It was logged as an unexpected error (twice: the socket's and the request's),
+    # and aiohttp's heartbeat later pinged the dead connection in an orphan task.
+    before = len(stack["process"].output())
+    for frame in (b'{"type": "join"}', b'{"type": "say", "text": "hi"}', b'{"type": "dance"}'):
+        for _ in range(3):
+            hang_up_after(stack, frame)
+    await asyncio.sleep(1)
+    log = stack["process"].output()[before:]
+    assert "Unexpected error" not in log and "Traceback" not in log
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{stack['base']}/api/health") as health:
+            assert health.status == 200
+
+
+async def test_a_failure_inside_a_turn_is_not_blamed_on_the_frame(stack):
+    # Any ValueError in a turn was caught as unreadable JSON: "Send JSON." (400) for a
+    # failure of ours, logged nowhere. (A lone surrogate, valid JSON, made one.)
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(ws_url(stack)) as socket:
+            await socket.send_json({"type": "join"})
+            assert (await socket.receive_json())["type"] == "joined"
+            await socket.send_str('{"type": "say", "text": "he has my pics \\ud800"}')
+            answer = await socket.receive_json()
+            assert answer.get("error") != "Send JSON."

@@ -84,8 +84,9 @@ class GuardedRequestHandler(web.RequestHandler):
     def log_exception(self, what: str, *args: Any, exc_info: Any = None, **kwargs: Any) -> None:
         error = exc_info if isinstance(exc_info, BaseException) else sys.exc_info()[1]
         if isinstance(error, UNREADABLE):
-            self.logger.warning("%s: %s, from a request that could not be read.",
-                                what, type(error).__name__)
+            # The client's mistake, not a failure of ours: refused, one line, its kind only.
+            self.logger.warning("Refused a request that could not be read: %s.",
+                                type(error).__name__)
         elif error is not None:
             log_failure(self.logger, what, error)
         else:

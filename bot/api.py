@@ -39,7 +39,8 @@ def check_text(value: Any, max_chars: int) -> str:
     # Also as read: one character can unfold into 18 (U+FDFA), and the redactor's time
     # grows with the text, so 2,000 of them would hold up every conversation for seconds.
     if len(value) > max_chars or len(unicodedata.normalize("NFKC", value)) > 2 * max_chars:
-        raise BadInput(413, f"The message is too long: at most {max_chars} characters, please.")
+        raise BadInput(413, f"The message is too long: at most {max_chars} characters "
+                            "(some symbols count as several), please.")
     return value
 
 

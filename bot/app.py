@@ -49,8 +49,8 @@ def create_app(settings: Settings, redactor: Redactor = None,
                           admission=Admission(settings.rasa_in_flight))
     app[CONVERSATIONS] = chats
     app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
-    # "Talk to a person" with the action server down: as it would ask, without waiting for the team.
-    chats.request_person = lambda session: app[HANDOFFS].request(session, False, False)
+    # "Talk to a person", or a crisis, with the action server down: as its action would ask.
+    chats.request_person = lambda session, crisis: app[HANDOFFS].request(session, crisis, False)
     app[AUTH] = StaffAuth(store, settings.staff_session_hours, settings.channel_id_key,
                           settings.staff_login_address_header)
 

@@ -30,6 +30,7 @@ from bot.addresses import AddressBook
 from bot.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.bus import offer
 from bot.crisis_floor import CrisisChecks, CrisisFloor
+from bot.errors import log_failure
 from bot.insights import Insights
 from bot.language import emoji_meaning, kind_of_text
 from bot.ratelimit import RateLimiter
@@ -57,6 +58,9 @@ WAITING_REMINDER_SECONDS = 180
 # gateway answers itself: a new visitor hears at once that it's busy; a crisis
 # gets the crisis reply; a conversation under way waits longest.
 WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 0.8}
+# How long Rasa may take to read a message held for staff before the gateway's own
+# crisis check decides (a read is ~0.1 s; a Rasa that hangs must not hold up a crisis).
+HELD_READ_SECONDS = 3
 # When a new visitor may try again.
 BUSY_RETRY_SECONDS = 20
 # Direction controls too (U+061C, U+200E-F, U+202A-E, U+2066-9): unseen, they make a
@@ -93,7 +97,7 @@ async def _drop_answer(session_id: str, field: str, answer: str) -> None:
     """Without a reporting channel, a held answer is not kept at all."""
 
 
-async def _nobody(session_id: str) -> Optional[Dict[str, Any]]:
+async def _nobody(session_id: str, crisis: bool) -> Optional[Dict[str, Any]]:
     return None
 
 
@@ -139,7 +143,8 @@ class Conversations:
         # Keeps an answer out of the conversation, for a case (bot/reports.py sets it).
         self.keep_answer: Callable[[str, str, str], Awaitable[None]] = _drop_answer
         # Queues the conversation for a person when the action server can't (bot/handoff.py).
-        self.request_person: Callable[[str], Awaitable[Optional[Dict[str, Any]]]] = _nobody
+        # (session, crisis) -> Handoffs.request's answer.
+        self.request_person: Callable[[str, bool], Awaitable[Optional[Dict[str, Any]]]] = _nobody
 
     async def close(self) -> None:
         self._redaction_thread.shutdown(wait=False)
@@ -154,7 +159,13 @@ class Conversations:
     async def crisis_wording(self, text: str, new: bool = False) -> bool:
         """The safety floor's check (bot/crisis_floor.py); False if there is none.
         `new`: a new visitor's message, checked on a thread of its own."""
-        return await self._crisis_checks[new].check(text) if self._crisis_checks else False
+        if not self._crisis_checks:
+            return False
+        try:
+            return await self._crisis_checks[new].check(text)
+        except Exception as error:  # noqa: BLE001 - can't tell: a false alarm costs less than a miss
+            log_failure(logger, "The crisis check failed", error)
+            return True
 
     # --- sessions -------------------------------------------------------------
     async def start(self, channel: str) -> str:
@@ -271,10 +282,6 @@ class Conversations:
                         session_id, handoff, "resumed" if replies else "released")
                 replies += await self._replies(session_id, for_assistant, kind, channel,
                                                placed=placed, crisis=crisis, original=clean)
-                if handoff and handoff["status"] in OPEN and any(
-                        r.get("response") == "utter_crisis" for r in replies):
-                    # (Rasa's handoff action does this too; the gateway's floor can't ask it.)
-                    await self._to_the_top(handoff)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies],
                                      typed=None if tapped else shown)
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
@@ -321,9 +328,9 @@ class Conversations:
                             kind: Optional[str], channel: Optional[str],
                             original: str) -> List[Dict[str, Any]]:
         """What the person hears while a person from the team holds the conversation."""
-        intent = None if kind else await self.assistant.intent(text)
+        intent = None if kind else await self.assistant.intent(text, HELD_READ_SECONDS)
         if intent is None and not kind and await self.crisis_wording(original):
-            intent = "crisis"  # Rasa can't read it: the gateway's own crisis check did
+            intent = "crisis"  # Rasa can't read it in time: the gateway's own crisis check did
         if intent in HELD_ANSWERS:
             if intent == "crisis":
                 await self._to_the_top(handoff)
@@ -409,11 +416,26 @@ class Conversations:
             if crisis is None:
                 crisis = await self.crisis_wording(original or text)
             # The safety floor: a crisis still gets the crisis reply, at once.
-            return [domain_reply("utter_crisis", channel) if crisis else reply("gateway_unavailable")]
+            if crisis:
+                return [domain_reply("utter_crisis", channel),
+                        *await self._crisis_to_the_team(session_id, channel)]
+            return [reply("gateway_unavailable")]
         if not actions_up:
-            logger.warning("The action server is down: added the fallback reply.")
-            replies += await self._without_actions(session_id, text, channel)
+            logger.warning("The action server is down: the gateway added what it could.")
+            if any(r.get("response") == "utter_crisis" for r in replies):
+                replies += await self._crisis_to_the_team(session_id, channel)
+            else:
+                replies += await self._without_actions(session_id, text, channel)
         return replies
+
+    async def _crisis_to_the_team(self, session_id: str,
+                                  channel: Optional[str]) -> List[Dict[str, Any]]:
+        """What Rasa's handoff action does after a crisis, when it can't: the chat goes
+        to the team as a crisis (or moves up, if it is queued already)."""
+        answer = await self.request_person(session_id, True)
+        if answer and answer.get("status") == "queued" and not answer.get("already"):
+            return [domain_reply("utter_handoff_crisis", channel)]
+        return []
 
     async def _without_actions(self, session_id: str, text: str,
                                channel: Optional[str]) -> List[Dict[str, Any]]:
@@ -421,7 +443,7 @@ class Conversations:
         the queue (the gateway queues it itself); anything else gets the numbers."""
         wants_person = text == "/" + REQUEST_HUMAN or (
             not text.startswith("/") and await self.assistant.intent(text) == REQUEST_HUMAN)
-        answer = await self.request_person(session_id) if wants_person else None
+        answer = await self.request_person(session_id, False) if wants_person else None
         if answer and answer.get("status") == "queued":
             place = "next" if answer["position"] <= 1 else f"number {answer['position']}"
             queued = domain_reply("utter_handoff_queued", channel)

@@ -55,12 +55,13 @@ class RasaClient:
             raise AssistantUnavailable("Rasa had nothing to say")
         return messages
 
-    async def intent(self, text: str) -> Optional[str]:
+    async def intent(self, text: str, timeout_seconds: Optional[float] = None) -> Optional[str]:
         """What the NLU (with the crisis safety net) makes of a message, without
-        touching any conversation; None if Rasa can't say."""
+        touching any conversation; None if Rasa can't say (within `timeout_seconds`)."""
+        timeout = aiohttp.ClientTimeout(total=timeout_seconds) if timeout_seconds else self._timeout
         try:
             async with self._http.post(f"{self._rasa_url}/model/parse", params=self._api_auth,
-                                       json={"text": text}, timeout=self._timeout) as response:
+                                       json={"text": text}, timeout=timeout) as response:
                 if response.status != 200:
                     return None
                 parsed = await response.json()

@@ -74,8 +74,8 @@ REPLIES: Dict[str, str] = {
     # Too many people at once: a new conversation can't start this minute (bot/admission.py).
     "gateway_busy": (
         "Lots of people are writing to us right now, so I can't answer yet. "
-        "Please send your message again in a minute. While you wait: don't pay, "
-        "and stop replying to them.\n"
+        "Please send your message again in a moment. While you wait: don't pay, "
+        "and stop replying to the person threatening you.\n"
         f"{EMERGENCY}"
     ),
     "gateway_slow_down": (

@@ -19,9 +19,12 @@ Rasa's HTTP API, handed to all three processes by scripts/run_stack.py).
 
 Nothing here logs message text or conversation ids.
 """
+import asyncio
 import hmac
+import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
@@ -31,6 +34,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+
+logger = logging.getLogger(__name__)
 
 HANDOFF_STATES = ("paused", "released", "closed", "resumed")
 AFTER_HANDOFF = "action_after_handoff"
@@ -95,6 +100,34 @@ async def erase_tracker(store: TrackerStore, sender_id: Text) -> None:
     raise NotImplementedError(f"erasure is not written for {type(inner).__name__}")
 
 
+def erase_idle_trackers(store: TrackerStore, idle_since: float) -> int:
+    """Deletes every conversation whose last event is older than `idle_since` (a Unix
+    time); how many events went. The gateway erases each conversation it deletes
+    here too, but an erasure that failed (Rasa was down) and was not retried before
+    the gateway itself restarted would otherwise stay on disk for good."""
+    inner = _innermost(store)
+    if not isinstance(inner, SQLTrackerStore):
+        return 0  # in memory: gone with the process
+    from sqlalchemy import func
+
+    event = inner.SQLEvent
+    with inner.session_scope() as session:
+        idle = (session.query(event.sender_id).group_by(event.sender_id)
+                .having(func.max(event.timestamp) < idle_since))
+        deleted = session.query(event).filter(event.sender_id.in_(idle.scalar_subquery())).delete(
+            synchronize_session=False)
+        session.commit()
+    return deleted
+
+
+def retention_settings() -> Tuple[float, float]:
+    """(idle seconds, seconds between sweeps): the gateway's RETENTION_HOURS and
+    RETENTION_SWEEP_SECONDS, with two hours' grace so that the gateway's own
+    retention (which deletes its transcript too) always goes first."""
+    hours = float(os.environ.get("RETENTION_HOURS") or 48)
+    return (hours + 2) * 3600, float(os.environ.get("RETENTION_SWEEP_SECONDS") or 600)
+
+
 class GatewayInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
@@ -111,6 +144,19 @@ class GatewayInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         gateway = Blueprint("gateway_channel", __name__)
+
+        @gateway.listener("after_server_start")
+        async def keep_retention(app, _loop) -> None:
+            async def sweep() -> None:
+                idle_seconds, every = retention_settings()
+                while True:
+                    try:
+                        erase_idle_trackers(app.ctx.agent.tracker_store, time.time() - idle_seconds)
+                    except Exception as error:  # noqa: BLE001 - the store is away: next time
+                        logger.warning("Rasa's retention sweep failed (%s).", type(error).__name__)
+                    await asyncio.sleep(every)
+
+            app.add_task(sweep())
 
         @gateway.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -95,13 +95,15 @@ def test_rasa_killed_mid_conversation(system):
         kind, seconds = await timed(victim.say("done"))
         assert responses(kind) == ["gateway_unavailable"] and seconds < AT_ONCE_SECONDS
         assert "999" in kind[0]["text"] and "116 123" in kind[0]["text"]
-        # A crisis gets the crisis reply from the gateway's own check, at once...
+        # A crisis gets the crisis reply from the gateway's own check, at once, and
+        # goes to the team as a crisis, as Rasa's handoff action would have done...
         crisis, seconds = await timed(Victim(system["base"]).say("i just want to kill myself"))
-        assert responses(crisis) == ["utter_crisis"] and seconds < AT_ONCE_SECONDS
-        # ...also while a person holds the chat, and it moves up the queue.
+        assert responses(crisis) == ["utter_crisis", "utter_handoff_crisis"]
+        assert seconds < AT_ONCE_SECONDS
+        # ...also while a person holds the chat, which moves up the queue.
         crisis = await held.say("honestly i want to end it all")
         assert responses(crisis) == ["utter_crisis"]
-        assert [c["priority"] for c in await staff.queue()] == ["crisis"]
+        assert [c["priority"] for c in await staff.queue()] == ["crisis", "crisis"]
 
         back = healthy_again(system, crashed)
         print(f"\nRasa answering again {back:.0f} s after it was killed")

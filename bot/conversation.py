@@ -422,7 +422,13 @@ class Conversations:
             return [reply("gateway_unavailable")]
         if not actions_up:
             logger.warning("The action server is down: the gateway added what it could.")
-            if any(r.get("response") == "utter_crisis" for r in replies):
+            said_crisis = any(r.get("response") == "utter_crisis" for r in replies)
+            if not said_crisis and (crisis if crisis is not None
+                                    else await self.crisis_wording(original or text)):
+                # Without its actions (the session's start among them) Rasa may never
+                # get to the crisis reply: "utter_default" to "i want to end it all".
+                replies, said_crisis = [domain_reply("utter_crisis", channel)], True
+            if said_crisis:
                 replies += await self._crisis_to_the_team(session_id, channel)
             else:
                 replies += await self._without_actions(session_id, text, channel)

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 
@@ -45,7 +45,6 @@ OPENERS = [
     "im being blackmailed with photos i sent, he says pay by tonight",
     "someone hacked my pics and says he'll send them to my school unless i pay",
 ]
-LATER = ["tap", "tap", "tap", "tap", "thank you"]
 
 
 def percentile(values: List[float], p: float) -> float:
@@ -57,46 +56,94 @@ def percentile(values: List[float], p: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
-class Load:
-    """N victims, each a six-message conversation with think time between messages."""
+CRISES = ["i want to kill myself", "im going to end it all tonight", "i cant do this anymore i want to die"]
 
-    def __init__(self, victims: int, think: tuple, seed: int) -> None:
-        self.victims, self.think, self.seed = victims, think, seed
+
+def summary(latencies: List[float]) -> Dict[str, float]:
+    return {**{f"p{p}_ms": round(percentile(latencies, p), 1) for p in (50, 95, 99)},
+            "max_ms": round(max(latencies, default=float("nan")), 1)}
+
+
+class Load:
+    """`conversations` simulated victims, `at_once` of them talking at a time (a new
+    one starts when one ends), each six messages: "hi", a typed opener, three button
+    taps, a thank-you, with a pause of `think` seconds before each. Every
+    `crisis_every`-th conversation says a crisis line instead of its second tap."""
+
+    def __init__(self, conversations: int, at_once: int, think: tuple, seed: int,
+                 crisis_every: int = 0) -> None:
+        self.conversations, self.at_once, self.think = conversations, at_once, think
+        self.seed, self.crisis_every = seed, crisis_every
+
+    def label(self) -> str:
+        return f"{self.conversations}x{self.at_once}@{self.think[0]:g}-{self.think[1]:g}"
+
+    def plans(self) -> List[tuple]:
+        rng = random.Random(self.seed)  # the same conversations and pauses for both paths
+        plans = []
+        for n in range(self.conversations):
+            lines = ["hi", rng.choice(OPENERS), "tap", "tap", "tap", "thank you"]
+            if self.crisis_every and n % self.crisis_every == self.crisis_every - 1:
+                lines[3] = CRISES[n // self.crisis_every % len(CRISES)]
+            plans.append((lines, [rng.uniform(*self.think) for _ in lines]))
+        return plans
 
     async def run(self, send) -> Dict[str, Any]:
         latencies: List[float] = []
+        firsts: List[float] = []
+        crises: List[float] = []
+        turned_away: List[float] = []  # "very busy, send it again": a reply, but not an answer
         errors: List[str] = []
-        rng = random.Random(self.seed)  # the same conversations and pauses for both targets
-        plans = [(rng.choice(OPENERS), [rng.uniform(*self.think) for _ in range(6)])
-                 for _ in range(self.victims)]
+        slots = asyncio.Semaphore(self.at_once)
 
-        async def victim(opener: str, pauses: List[float]) -> None:
-            await asyncio.sleep(pauses[0])  # arrivals spread over the first pause
+        async def victim(lines: List[str], pauses: List[float]) -> None:
             state: Dict[str, Any] = {"buttons": []}
-            for n, line in enumerate([opener, *LATER]):
-                text = (state["buttons"][0]["payload"] if state["buttons"] else "ok") \
-                    if line == "tap" else line
-                began = time.perf_counter()
-                try:
-                    replies = await send(state, text)
-                except Exception as error:  # noqa: BLE001 - counted, not fatal
-                    errors.append(type(error).__name__)
-                    return
-                latencies.append((time.perf_counter() - began) * 1000)
-                buttons = [r["buttons"] for r in replies if r.get("buttons")]
-                state["buttons"] = buttons[-1] if buttons else []
-                if n < 5:
-                    await asyncio.sleep(pauses[n + 1])
+            async with slots:
+                for n, line in enumerate(lines):
+                    await asyncio.sleep(pauses[n])
+                    text = (state["buttons"][0]["payload"] if state["buttons"] else "ok") \
+                        if line == "tap" else line
+                    began = time.perf_counter()
+                    try:
+                        replies = await send(state, text)
+                    except Busy:
+                        turned_away.append((time.perf_counter() - began) * 1000)
+                        return  # a real page asks them to send it again in a minute
+                    except Exception as error:  # noqa: BLE001 - counted, not fatal
+                        errors.append(type(error).__name__)
+                        return
+                    took = (time.perf_counter() - began) * 1000
+                    latencies.append(took)
+                    if n == 0:
+                        firsts.append(took)
+                    if line in CRISES:
+                        crises.append(took)
+                        if not any(is_crisis_reply(r) for r in replies):
+                            errors.append("no crisis reply")
+                    buttons = [r["buttons"] for r in replies if r.get("buttons")]
+                    state["buttons"] = buttons[-1] if buttons else []
 
         began = time.perf_counter()
-        await asyncio.gather(*(victim(*plan) for plan in plans))
+        await asyncio.gather(*(victim(*plan) for plan in self.plans()))
         elapsed = time.perf_counter() - began
         return {
             "messages": len(latencies), "errors": len(errors), "error_kinds": sorted(set(errors)),
+            "turned_away": len(turned_away),
             "seconds": round(elapsed, 1), "per_second": round(len(latencies) / elapsed, 1),
-            **{f"p{p}_ms": round(percentile(latencies, p), 1) for p in (50, 95, 99)},
-            "max_ms": round(max(latencies, default=float("nan")), 1),
+            **summary(latencies),
+            "first": summary(firsts),
+            **({"crisis": {**summary(crises), "count": len(crises)}} if crises else {}),
         }
+
+
+def is_crisis_reply(message: Dict[str, Any]) -> bool:
+    # Rasa's REST channel drops the response name: its words tell it too.
+    return message.get("response") == "utter_crisis" or \
+        "Samaritans: call 116 123" in message.get("text", "")
+
+
+class Busy(Exception):
+    """The gateway's "very busy, send it again in a minute" (503)."""
 
 
 def via_gateway(http: aiohttp.ClientSession, base: str):
@@ -104,6 +151,8 @@ def via_gateway(http: aiohttp.ClientSession, base: str):
         body = {"text": text, **({"session": state["session"]} if "session" in state else {})}
         async with http.post(f"{base}/api/chat", json=body) as response:
             data = await response.json()
+            if response.status == 503 and "session" not in state:
+                raise Busy()
             if response.status != 200:
                 raise RuntimeError(f"HTTP {response.status}")
         state["session"] = data["session"]
@@ -208,8 +257,11 @@ async def bench(args: argparse.Namespace) -> Dict[str, Any]:
                                                  "GATEWAY_INTERNAL_PORT")}
     data = ROOT / "var" / "bench"
     data.mkdir(parents=True, exist_ok=True)
-    (data / "gateway.sqlite3").unlink(missing_ok=True)
+    for name in ("gateway.sqlite3", "rasa.sqlite3"):
+        for leftover in data.glob(name + "*"):
+            leftover.unlink()
     env = {**os.environ, **ports, "DATABASE_URL": f"sqlite:///{data / 'gateway.sqlite3'}",
+           "RASA_TRACKER_DB": str(data / "rasa.sqlite3"),
            # Rasa's REST channel as well as ours, on loopback, for the "Rasa alone" run.
            "RASA_CREDENTIALS": str(ROOT / "bench" / "credentials.yml")}
     if args.redis_url:
@@ -227,18 +279,25 @@ async def bench(args: argparse.Namespace) -> Dict[str, Any]:
             await wait_ready(http, f"{base}/api/health", stack)
             ready = time.perf_counter() - began
             # Warm-up: the first calls load things lazily.
-            await Load(50, (2, 6), args.seed + 1).run(via_gateway(http, base))
-            for victims, think in args.loads:
-                load = Load(victims, think, args.seed)
-                gateway = await load.run(via_gateway(http, base))
-                memory = {name: max(mb, memory.get(name, 0))
-                          for name, mb in tree_rss_mb(stack.pid).items()}
-                rasa_alone = await load.run(via_rasa_rest(http, rasa))
-                ratio = gateway["p95_ms"] / rasa_alone["p95_ms"] if rasa_alone["p95_ms"] else None
-                loads.append({"victims": victims, "think_seconds": list(think),
+            await Load(30, 30, (0, 3), args.seed + 1).run(via_gateway(http, base))
+            await Load(30, 30, (0, 3), args.seed + 1).run(via_rasa_rest(http, rasa))
+            for name, load in args.loads:
+                # Each path in turn, then again in the other order: the machine is
+                # shared, so whatever else it does is spread over both.
+                runs: Dict[str, List[Dict[str, Any]]] = {"gateway": [], "rasa_alone": []}
+                for path in ("gateway", "rasa_alone", "rasa_alone", "gateway")[:2 * args.rounds]:
+                    send = via_gateway(http, base) if path == "gateway" else via_rasa_rest(http, rasa)
+                    runs[path].append(await load.run(send))
+                    if path == "gateway":
+                        memory = {name: max(mb, memory.get(name, 0))
+                                  for name, mb in tree_rss_mb(stack.pid).items()}
+                gateway, rasa_alone = best_of(runs["gateway"]), best_of(runs["rasa_alone"])
+                loads.append({"name": name, "load": load.label(), "crisis_every": load.crisis_every,
                               "gateway": gateway, "rasa_alone": rasa_alone,
-                              "p95_ratio": round(ratio, 2) if ratio else None})
-                print(json.dumps(loads[-1]), flush=True)
+                              "p95_ratio": ratio(gateway["p95_ms"], rasa_alone["p95_ms"]),
+                              "p99_ratio": ratio(gateway["p99_ms"], rasa_alone["p99_ms"]),
+                              "runs": runs})
+                print(json.dumps({k: v for k, v in loads[-1].items() if k != "runs"}), flush=True)
             memory = {name: max(mb, memory.get(name, 0))
                       for name, mb in tree_rss_mb(stack.pid).items()}
         finally:
@@ -248,30 +307,48 @@ async def bench(args: argparse.Namespace) -> Dict[str, Any]:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "system": platform.platform()},
-        "setup": {"messages_each": 6,
+        "setup": {"messages_each": 6, "rounds": args.rounds,
                   "stores": "PostgreSQL + Redis" if args.redis_url
                   else "embedded (SQLite, in-process)"},
         "ready_seconds": round(ready, 1),
         "loads": loads,
-        "per_message": per_message_costs(OPENERS + LATER),
+        "per_message": per_message_costs(OPENERS + ["thank you", "hi"]),
         "memory_mb": memory,
         "memory_total_mb": round(sum(memory.values()), 1),
     }
 
 
+def ratio(a: float, b: float) -> Optional[float]:
+    return round(a / b, 2) if b else None
+
+
+def best_of(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Of repeated runs of one load on one path, the one with the lower p95: on a
+    shared machine the slower one measures the neighbours as much as the code."""
+    return min(runs, key=lambda run: run["p95_ms"])
+
+
 def table(result: Dict[str, Any]) -> str:
     c, setup = result["per_message"], result["setup"]
+
+    def ms(value: float) -> str:
+        return f"{value:,.0f} ms"
+
     rows = [
-        "| victims at once | seconds between messages | messages/s | errors | p50 | p95 | p99"
-        " | Rasa alone p95 | p95 ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *(f"| {load['victims']} | {load['think_seconds'][0]:g}–{load['think_seconds'][1]:g}"
-          f" | {load['gateway']['per_second']} | {load['gateway']['errors']}"
-          f" (Rasa alone {load['rasa_alone']['errors']}) | {load['gateway']['p50_ms']} ms"
-          f" | {load['gateway']['p95_ms']} ms | {load['gateway']['p99_ms']} ms"
-          f" | {load['rasa_alone']['p95_ms']} ms | {load['p95_ratio']}× |"
-          for load in result["loads"]),
+        "| load | path | messages/s | p50 | p95 | p99 | first message p99 | turned away | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    for load in result["loads"]:
+        for path, words in (("gateway", "gateway"), ("rasa_alone", "Rasa alone")):
+            run = load[path]
+            crisis = run.get("crisis")
+            rows.append(
+                f"| {load['name']}: {load['load']} | {words} | {run['per_second']}"
+                f" | {ms(run['p50_ms'])} | {ms(run['p95_ms'])} | {ms(run['p99_ms'])}"
+                f" | {ms(run['first']['p99_ms'])} | {run['turned_away']} | {run['errors']} |"
+                + (f" crisis: {crisis['count']}, slowest {ms(crisis['max_ms'])}" if crisis else ""))
+    ratios = [f"| {load['name']}: {load['load']} | {load['p95_ratio']}× | {load['p99_ratio']}× |"
+              for load in result["loads"]]
     extra = [
         f"| redaction, per message (gateway) | {c['redaction_mean_ms']} ms "
         f"(p95 {c['redaction_p95_ms']} ms) |",
@@ -283,31 +360,41 @@ def table(result: Dict[str, Any]) -> str:
     ]
     return "\n".join([
         f"Run of {result['when']} on {result['machine']['cpus']} CPUs; stores: {setup['stores']}. "
-        f"Each victim: {setup['messages_each']} messages. Latency is through the gateway "
-        "(POST /api/chat); "
-        "the ratio is its p95 over Rasa's REST channel's p95 at the same load.", "", *rows, "",
-        "| measured | |", "|---|---|", *extra])
+        "A load is conversations × how many at once @ seconds of pause before each message; "
+        f"each conversation is {setup['messages_each']} messages. \"Gateway\" is POST /api/chat; "
+        "\"Rasa alone\" is Rasa's REST channel on the same Rasa process. Each path ran "
+        f"{setup['rounds']} time(s), in turn; the run with the lower p95 is shown. "
+        "\"Turned away\": new visitors told at once that it is very busy (503).",
+        "", *rows, "", "| load | gateway p95 ÷ Rasa alone's | gateway p99 ÷ Rasa alone's |",
+        "|---|---:|---:|", *ratios, "", "| measured | |", "|---|---|", *extra])
 
 
-# A message every few seconds each (the issue's target load), then at the pace people
-# type and read (a message every 8-20 seconds).
-DEFAULT_LOADS = "50@2-6,100@2-6,200@2-6,200@8-20"
+# The loads of the performance issue: light (people reading and typing), and over
+# capacity (everyone at once, hardly pausing), with a crisis in every tenth conversation.
+DEFAULT_LOADS = "light:120x40@0-12,light:200x50@0-12,over capacity:100x100@0-1/10"
 
 
-def parse_loads(text: str) -> List[tuple]:
-    """"200@2-6,..." -> [(200, (2.0, 6.0)), ...]"""
+def parse_loads(text: str, seed: int = 7) -> List[Tuple[str, Load]]:
+    """"name:120x40@0-12,name:100x100@0-1/10,..." (/10: a crisis in every tenth)."""
     parsed = []
     for item in text.split(","):
-        victims, think = item.split("@")
+        name, spec = item.rsplit(":", 1) if ":" in item else ("load", item)
+        spec, _, crisis_every = spec.partition("/")
+        sizes, think = spec.split("@")
+        conversations, at_once = sizes.split("x")
         low, high = think.split("-")
-        parsed.append((int(victims), (float(low), float(high))))
+        parsed.append((name, Load(int(conversations), int(at_once), (float(low), float(high)),
+                                  seed, int(crisis_every or 0))))
     return parsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=parse_loads, default=parse_loads(DEFAULT_LOADS),
-                        help=f"victims@seconds between messages, default {DEFAULT_LOADS}")
+                        help=f"name:conversations x at once @ pause seconds[/crisis every], "
+                             f"default {DEFAULT_LOADS}")
+    parser.add_argument("--rounds", type=int, default=2, choices=(1, 2),
+                        help="runs of each load on each path (2: the order is swapped)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redis-url", default="", help="with --database-url: the replicas' stores")
     parser.add_argument("--database-url", default="")

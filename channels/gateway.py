@@ -26,6 +26,7 @@ import os
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
+import sqlalchemy
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -96,6 +97,11 @@ async def erase_tracker(store: TrackerStore, sender_id: Text) -> None:
             session.query(inner.SQLEvent).filter(
                 inner.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
             session.commit()
+            if inner.engine.dialect.name == "sqlite":
+                # The write-ahead log still holds the old pages: write them back, empty it.
+                session.execute(sqlalchemy.text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchall()
+        if hasattr(inner, "forget"):  # channels/tracker_store.py keeps recent ones in memory
+            inner.forget(sender_id)
         return
     raise NotImplementedError(f"erasure is not written for {type(inner).__name__}")
 
@@ -117,6 +123,10 @@ def erase_idle_trackers(store: TrackerStore, idle_since: float) -> int:
         deleted = session.query(event).filter(event.sender_id.in_(idle.scalar_subquery())).delete(
             synchronize_session=False)
         session.commit()
+        if deleted and inner.engine.dialect.name == "sqlite":
+            session.execute(sqlalchemy.text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchall()
+    if deleted and hasattr(inner, "forget"):
+        inner.forget()
     return deleted
 
 

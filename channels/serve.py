@@ -56,17 +56,25 @@ def embedded_store_variables(env: Mapping[str, str]) -> Dict[str, str]:
     return {"TRACKER_STORE_URL": f"sqlite:///{path}"}
 
 
-def erase_for_good() -> None:
-    """SQLite overwrites deleted rows (secure_delete): an erased conversation's
-    events must not linger in the file's free pages. Rasa makes its own engine,
-    so this is set on every new SQLite connection SQLAlchemy opens here."""
+def sqlite_settings() -> None:
+    """Rasa makes its own engine, so these are set on every new SQLite connection
+    SQLAlchemy opens in this process:
+
+    - secure_delete: an erased conversation's events are overwritten, not left in
+      the file's free pages;
+    - a write-ahead log, synced at checkpoints rather than at every commit: Rasa
+      writes the conversation after every message, in its event loop, and the
+      default journal's three syncs per commit held every conversation up (a
+      crash of Rasa loses nothing; a power cut may lose the last moments). The
+      log is emptied at every erasure (channels/gateway.py erase_tracker)."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     @event.listens_for(Engine, "connect")
-    def _secure_delete(connection, _record) -> None:
+    def _pragmas(connection, _record) -> None:
         if type(connection).__module__.startswith("sqlite3"):
-            connection.execute("PRAGMA secure_delete = ON")
+            for pragma in ("secure_delete = ON", "journal_mode = WAL", "synchronous = NORMAL"):
+                connection.execute(f"PRAGMA {pragma}")
 
 
 def rasa_arguments(env: Mapping[str, str]) -> List[str]:
@@ -91,7 +99,7 @@ def main() -> None:
         os.environ.update(store_variables(os.environ))
     else:
         os.environ.update(embedded_store_variables(os.environ))
-        erase_for_good()
+        sqlite_settings()
     # Rasa reads its arguments from sys.argv; /proc/<pid>/cmdline keeps ours.
     sys.argv = rasa_arguments(os.environ)
     from channels import speedups

@@ -2,35 +2,50 @@
 
 Rasa reads one message at a time on its CPU: sending it 500 at once only makes
 everyone wait in its queue, a person in crisis too. Here at most `limit`
-messages are in flight; the others wait in order of urgency:
+messages are in flight; the others wait, in this order:
 
-    CRISIS      crisis wording (the gateway's own check, bot/crisis_floor.py)
+    CRISIS      crisis wording (the gateway's own check, bot/crisis_floor.py): first
     UNDER_WAY   a conversation the assistant has already answered
     NEW         someone's first message
 
-and, within one urgency, in order of arrival. A wait has a limit, given by the
-caller: a new visitor who can't be served quickly is better told at once that
-it's busy (with the numbers) than left looking at a typing indicator.
+Conversations under way and new ones share one queue in order of arrival, except
+that a new one lets under-way messages that come up to NEW_GIVES_WAY seconds
+after it go first. So the people already talking are not held up by a flood of
+newcomers, and no message is overtaken by a later one for longer than that.
+
+A wait has a limit, given by the caller. And a new visitor who can't be served
+quickly is better told at once that it's busy (with the numbers) than left
+looking at a typing indicator: `place` can refuse at once when the wait it
+expects, from the queue ahead and how long places are held lately, is too long.
 """
 import asyncio
 import contextlib
 import heapq
 import itertools
-from typing import AsyncIterator, List, Tuple
+import time
+from typing import AsyncIterator, List, Optional, Tuple
 
 CRISIS, UNDER_WAY, NEW = 0, 1, 2
+# A new conversation's first message gives way to messages of conversations under
+# way that arrive up to this long after it.
+NEW_GIVES_WAY = 1.0
+# How long a place is held, at first (then learnt as places are given back).
+FIRST_GUESS_HOLD = 0.2
 
 
 class NoRoom(Exception):
-    """No place with Rasa came free in time."""
+    """No place with Rasa came free in time (or none would)."""
 
 
 class Admission:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, clock=time.monotonic) -> None:
         self.limit = max(1, limit)
         self.in_flight = 0
-        self._waiting: List[Tuple[int, int, asyncio.Future]] = []
+        self._clock = clock
+        # (crisis first, when it may be served, arrival order, future)
+        self._waiting: List[Tuple[int, float, int, asyncio.Future]] = []
         self._arrivals = itertools.count()
+        self._hold = FIRST_GUESS_HOLD  # seconds a place is held, a moving average
 
     def has_room(self) -> bool:
         # Nobody waits while there is room: places pass straight to waiters (_hand_on).
@@ -39,13 +54,34 @@ class Admission:
     def waiting(self) -> int:
         return sum(1 for *_, future in self._waiting if not future.done())
 
+    def _key(self, urgency: int, now: float) -> Tuple[int, float]:
+        return (0 if urgency == CRISIS else 1, now + (NEW_GIVES_WAY if urgency == NEW else 0))
+
+    def expected_wait(self, urgency: int) -> float:
+        """Seconds a message arriving now would wait for a place: those queued ahead
+        of it, one place coming free every hold / limit seconds."""
+        if self.has_room():
+            return 0.0
+        key = self._key(urgency, self._clock())
+        ahead = sum(1 for *entry, future in self._waiting
+                    if not future.done() and tuple(entry[:2]) <= key)
+        # A new one may also be overtaken by what comes in the next NEW_GIVES_WAY seconds.
+        return (ahead + 1) * self._hold / self.limit + (NEW_GIVES_WAY if urgency == NEW else 0)
+
     @contextlib.asynccontextmanager
-    async def place(self, urgency: int, wait_at_most: float) -> AsyncIterator[None]:
-        """Held while the message is with Rasa; NoRoom if none came free in time."""
+    async def place(self, urgency: int, wait_at_most: float,
+                    expect_at_most: Optional[float] = None) -> AsyncIterator[None]:
+        """Held while the message is with Rasa. NoRoom if none came free within
+        `wait_at_most` seconds, or at once if the wait expected is over `expect_at_most`."""
+        if expect_at_most is not None and self.expected_wait(urgency) > expect_at_most:
+            raise NoRoom()
         await self._take(urgency, wait_at_most)
+        taken = self._clock()
         try:
             yield
         finally:
+            # What a place costs now: the measure of how fast the queue moves.
+            self._hold += 0.1 * (self._clock() - taken - self._hold)
             self._hand_on()
 
     async def _take(self, urgency: int, wait_at_most: float) -> None:
@@ -53,7 +89,8 @@ class Admission:
             self.in_flight += 1
             return
         future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (urgency, next(self._arrivals), future))
+        heapq.heappush(self._waiting, (*self._key(urgency, self._clock()), next(self._arrivals),
+                                       future))
         try:
             # The place is counted for us by _hand_on before the future is set.
             await asyncio.wait_for(asyncio.shield(future), wait_at_most)
@@ -70,7 +107,7 @@ class Admission:
             raise
 
     def _hand_on(self) -> None:
-        """A place came free: to the most urgent waiter still waiting, else back."""
+        """A place came free: to the first waiter still waiting, else back."""
         while self._waiting:
             *_, future = heapq.heappop(self._waiting)
             if not future.done():

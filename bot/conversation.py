@@ -55,9 +55,12 @@ HELD_ANSWERS = {"crisis": "utter_crisis", "forget_me": FORGET_RESPONSE}
 # "Still in the queue" at most this often while the person waits.
 WAITING_REMINDER_SECONDS = 180
 # How long a message may wait for a place with Rasa (bot/admission.py) before the
-# gateway answers itself: a new visitor hears at once that it's busy; a crisis
-# gets the crisis reply; a conversation under way waits longest.
-WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 0.8}
+# gateway answers itself: a crisis gets the crisis reply; a new visitor hears that
+# it's busy; a conversation under way waits longest.
+WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 4.0}
+# A new visitor whose wait would be longer than this hears at once that it's busy:
+# a real answer in a few seconds is worth the wait, a long one is not.
+NEW_EXPECT_AT_MOST = 3.0
 # How long Rasa may take to read a message held for staff before the gateway's own
 # crisis check decides (a read is ~0.1 s; a Rasa that hangs must not hold up a crisis).
 HELD_READ_SECONDS = 3
@@ -180,7 +183,7 @@ class Conversations:
         async with contextlib.AsyncExitStack() as places:
             admitted = await self._wait_for_rasa(places, normalise(text), new=True)
             session_id = await self.start(channel)
-            return session_id, await self.say(session_id, text, admitted)
+            return session_id, await self.say(session_id, text, admitted, started=channel)
 
     async def session_for_user(self, channel: str, user_hash: str) -> str:
         """The messaging-app user's current session, or a new one (in one transaction:
@@ -222,14 +225,17 @@ class Conversations:
 
     # --- a turn ---------------------------------------------------------------
     async def say(self, session_id: str, text: str,
-                  admitted: Optional[Tuple[bool, Optional[bool]]] = None) -> List[Dict[str, Any]]:
+                  admitted: Optional[Tuple[bool, Optional[bool]]] = None,
+                  started: Optional[str] = None) -> List[Dict[str, Any]]:
         """Handles what the person sent; returns the replies (with seq once stored).
 
         Raises SessionNotFound, RateLimited, or Busy (a new visitor, too many at once);
         never anything about the assistant. `admitted`: the caller already holds
-        this message's place with Rasa (_wait_for_rasa's answer).
+        this message's place with Rasa (_wait_for_rasa's answer). `started`: the
+        channel of a conversation start_with has just made (nothing to read yet).
         """
-        channel = await self.channel_of(session_id)  # some words differ by channel
+        # Some words differ by channel.
+        channel = started or await self.channel_of(session_id)
         if channel is None:
             raise SessionNotFound(session_id)
         wait = self.limiter.retry_after(session_id)
@@ -243,7 +249,8 @@ class Conversations:
             redacting = (asyncio.ensure_future(self.redact(clean)) if not text.startswith("/")
                          and (admitted or self.admission.has_room()) else None)
             places.callback(lambda: redacting and redacting.cancel())  # unused if Busy
-            buttons, last_asked, handoff = await self.store.turn_context(session_id)
+            buttons, last_asked, handoff = (
+                ([], None, None) if started else await self.store.turn_context(session_id))
             placed, crisis = admitted or (None, None)
             if not admitted and not held_for_staff(handoff):
                 # Before anything is stored: a new visitor may be told it's too busy.
@@ -299,7 +306,8 @@ class Conversations:
         crisis = await self.crisis_wording(text, new)
         urgency = CRISIS if crisis else NEW if new else UNDER_WAY
         try:
-            await places.enter_async_context(self.admission.place(urgency, WAIT_AT_MOST[urgency]))
+            await places.enter_async_context(self.admission.place(
+                urgency, WAIT_AT_MOST[urgency], NEW_EXPECT_AT_MOST if urgency == NEW else None))
             return True, crisis
         except NoRoom:
             if urgency == NEW:

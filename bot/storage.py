@@ -11,10 +11,9 @@ On SQLite, deleted rows are overwritten on disk (secure_delete) and the
 write-ahead log is emptied after each erasure, so erasure is real.
 """
 import asyncio
-import contextlib
 import json
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -212,11 +211,16 @@ class Store:
             self._engine: Engine = create_engine(
                 url, future=True, connect_args={"check_same_thread": False}, poolclass=StaticPool)
             event.listen(self._engine, "connect", _sqlite_pragmas)
-            # One writer at a time is SQLite's rule anyway; this keeps it in our process.
-            self._lock: Any = threading.Lock()
+            # One writer at a time is SQLite's rule anyway: one thread of its own does
+            # every call, in the order they came (a lock shared by several threads
+            # lets a later call overtake, and a turn waits behind whole queues).
+            workers = 1
         else:
             self._engine = create_engine(url, future=True, pool_pre_ping=True, pool_size=5)
-            self._lock = contextlib.nullcontext()
+            workers = 5  # one per pooled connection
+        # Its own threads, not asyncio's shared default ones, which redaction,
+        # DNS lookups and file reads use too.
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
         with self._engine.begin() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
@@ -224,12 +228,13 @@ class Store:
 
     async def _run(self, work: Callable[..., Any], *args: Any) -> Any:
         def in_transaction():
-            with self._lock, self._engine.begin() as db:
+            with self._engine.begin() as db:
                 return work(db, *args)
-        return await asyncio.to_thread(in_transaction)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, in_transaction)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._engine.dispose)
+        await asyncio.get_running_loop().run_in_executor(self._threads, self._engine.dispose)
+        self._threads.shutdown(wait=False)
 
     # --- sessions and messages ----------------------------------------------------
     @staticmethod

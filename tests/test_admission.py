@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from bot.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
+from bot.admission import CRISIS, NEW, NEW_GIVES_WAY, UNDER_WAY, Admission, NoRoom
 
 
 def test_a_crisis_goes_before_conversations_under_way_and_those_before_new_ones():
@@ -80,3 +80,71 @@ def test_never_more_than_the_limit_in_flight():
         assert most == 3 and admission.in_flight == 0
 
     asyncio.run(scenario())
+
+
+def test_a_new_visitor_gives_way_only_to_what_comes_soon_after_it():
+    """First come, first served, except that a new conversation lets messages of
+    conversations under way that arrive within NEW_GIVES_WAY seconds go first."""
+    async def scenario():
+        now = [0.0]
+        admission, order = Admission(limit=1, clock=lambda: now[0]), []
+        release = asyncio.Event()
+
+        async def holder():
+            async with admission.place(UNDER_WAY, 1):
+                await release.wait()
+
+        async def waiter(name, urgency):
+            async with admission.place(urgency, 5):
+                order.append(name)
+
+        tasks = [asyncio.create_task(holder())]
+        await asyncio.sleep(0)
+        for at, name, urgency in [(0.0, "new at 0", NEW), (0.5, "under way at 0.5", UNDER_WAY),
+                                  (1.5, "under way at 1.5", UNDER_WAY), (1.6, "new at 1.6", NEW),
+                                  (1.7, "under way at 1.7", UNDER_WAY)]:
+            now[0] = at
+            tasks.append(asyncio.create_task(waiter(name, urgency)))
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+        return order
+
+    assert NEW_GIVES_WAY == 1.0
+    assert asyncio.run(scenario()) == ["under way at 0.5", "new at 0", "under way at 1.5",
+                                       "under way at 1.7", "new at 1.6"]
+
+
+def test_a_new_visitor_is_told_at_once_when_the_wait_would_be_long():
+    """The wait expected: those ahead, at the pace places have been coming free."""
+    async def scenario():
+        admission = Admission(limit=2)
+        release = asyncio.Event()
+
+        async def holder(seconds):
+            async with admission.place(UNDER_WAY, 5):
+                await asyncio.sleep(seconds)
+                await release.wait()
+
+        # Places held 0.2 s each, lately: with two, one comes free every 0.1 s.
+        release.set()
+        for _ in range(4):
+            await asyncio.gather(holder(0.2), holder(0.2))
+        release.clear()
+        busy = [asyncio.create_task(holder(0)) for _ in range(2)]
+        queued = [asyncio.create_task(holder(0)) for _ in range(10)]
+        await asyncio.sleep(0.01)
+        under_way, new = admission.expected_wait(UNDER_WAY), admission.expected_wait(NEW)
+        began = asyncio.get_running_loop().time()
+        with pytest.raises(NoRoom):
+            async with admission.place(NEW, 5, expect_at_most=1.5):
+                pass
+        refused_after = asyncio.get_running_loop().time() - began
+        release.set()
+        await asyncio.gather(*busy, *queued)
+        return under_way, new, refused_after
+
+    under_way, new, refused_after = asyncio.run(scenario())
+    assert 0.9 < under_way < 1.6  # 11 places ahead, one every ~0.1 s
+    assert new == pytest.approx(under_way + NEW_GIVES_WAY)
+    assert refused_after < 0.05

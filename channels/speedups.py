@@ -1,5 +1,6 @@
 """Two changes to how Rasa 3.6 runs, for speed (measured in docs/benchmarks.md):
-checking the action server's answers, and loading the model (below).
+checking the action server's answers, and loading the model (below). `rasa run`
+never trains, so in its process every RasaModel.fit is the one in loading.
 
 Rasa checks every answer from the action server against a JSON schema with
 `jsonschema.validate`, which first checks the *schema itself* and builds a new
@@ -7,6 +8,7 @@ validator, on every custom action of every message: a quarter of Rasa's CPU
 time under load. The same check with one validator built once gives the same
 answer and the same ValidationError, for a fraction of the cost.
 """
+import logging
 from typing import Any, Dict, Text
 
 from jsonschema import ValidationError
@@ -35,24 +37,29 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
 def apply() -> None:
     validator_for(_SCHEMA).check_schema(_SCHEMA)  # checked once, here
     RemoteAction._validate_action_result = _validate_action_result
-    RasaModel.fit = _fit_once_eagerly
+    RasaModel.fit = _build_weights
+    logging.getLogger("tensorflow").addFilter(_unused_optimizer_state)
 
 
-# --- Loading a model: one training step, run eagerly ---------------------------
+# --- Loading a model: its weights built without a training step ----------------
 # To load a model Rasa builds its weights by training it on one example
 # (RasaModel.load: compile, fit, then load_weights over the result). fit traces
 # the whole training step into a TensorFlow graph first: most of the time Rasa
-# takes to start, for a step that runs once and whose result is overwritten.
-# Run eagerly, the same step builds the same weights without tracing; predictions
-# are traced as before (run_inference). Rasa's own `run_eagerly` option does this
-# for training; `rasa run` never trains, so here every fit is that one step.
-_FIT = RasaModel.fit
+# takes to start, for a step whose result is overwritten. One forward pass on
+# the same example, run eagerly, builds the same weights; load_weights then fills
+# them in. The optimizer takes no step, so it has no state for load_weights to
+# match: a step run eagerly made its state in another order, and TEDPolicy's
+# weights then failed to load (Rasa logs that at debug level only and goes on
+# without TED). Predictions are traced as before (RasaModel.run_inference).
+def _build_weights(self: RasaModel, data: Any, *args: Any, **kwargs: Any) -> None:
+    batch_in, _ = data[0]  # RasaBatchDataGenerator: the one example, as fit would see it
+    self.batch_loss(batch_in)
 
 
-def _fit_once_eagerly(self: RasaModel, *args: Any, **kwargs: Any) -> Any:
-    traced = self.run_eagerly
-    self.run_eagerly = True
-    try:
-        return _FIT(self, *args, **kwargs)
-    finally:
-        self.run_eagerly = traced  # predictions stay traced (RasaModel._rasa_predict)
+def _unused_optimizer_state(record: logging.LogRecord) -> bool:
+    """TensorFlow warns, line by line, that the saved optimizer state went unused:
+    expected, as no training step is taken. Any other unused value still shows."""
+    message = record.getMessage()
+    return not (message.startswith("Detecting that an object or model or tf.train.Checkpoint")
+                or (message.startswith("Value in checkpoint could not be found")
+                    and ".optimizer." in message))

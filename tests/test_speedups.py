@@ -1,10 +1,16 @@
-"""channels/speedups.py gives the same verdicts as Rasa's own validation."""
+"""channels/speedups.py gives the same verdicts as Rasa's own validation, and
+every trained model still loads."""
+from pathlib import Path
+
 import pytest
+import yaml
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.utils.tensorflow.models import RasaModel
 
 from channels import speedups
 
+ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL = RemoteAction._validate_action_result
 ANSWERS = [
     {"events": [{"event": "slot", "name": "step", "value": 2}],
@@ -46,3 +52,25 @@ def test_apply_replaces_rasas_check():
         assert RemoteAction._validate_action_result is speedups._validate_action_result
     finally:
         RemoteAction._validate_action_result = ORIGINAL
+
+
+def test_with_the_speedups_every_trained_model_loads():
+    """TEDPolicy's weights once failed to load behind the loading speedup, and Rasa
+    went on without TED, saying so at debug level only."""
+    from rasa.core.agent import Agent
+
+    fit = RasaModel.fit
+    speedups.apply()
+    try:
+        agent = Agent.load(str(ROOT / "models" / "assistant.tar.gz"))
+    finally:
+        RemoteAction._validate_action_result, RasaModel.fit = ORIGINAL, fit
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    expected = {item["name"] for item in config["pipeline"] + config["policies"]
+                if item["name"] in ("DIETClassifier", "TEDPolicy")}
+    loaded = {type(node._component).__name__: node._component.model
+              for node in agent.processor.graph_runner._instantiated_nodes.values()
+              if isinstance(getattr(node._component, "model", None), (RasaModel, type(None)))
+              and type(node._component).__name__ in expected}
+    assert set(loaded) == expected
+    assert all(isinstance(model, RasaModel) for model in loaded.values()), loaded

@@ -24,7 +24,7 @@ help:
 	@echo "make shell     talk to the running assistant in this terminal"
 	@echo "make test      set up and run every check"
 	@echo "make test-scale  two Rasa servers and two gateways on PostgreSQL and Redis (part of make test)"
-	@echo "make bench     200 simulated victims: latency, throughput, memory -> docs/benchmarks.md"
+	@echo "make bench     light and over-capacity loads, through the gateway and Rasa alone -> docs/benchmarks.md"
 	@echo "make evaluate  the blind sets through a running make run (docs/evaluation.md)"
 	@echo "make validate  check the training data and domain"
 	@echo "make train     train the model if data or config changed"

@@ -20,6 +20,7 @@ of the machine can read (`ps`): the auth token never appears there.
     RASA_CREDENTIALS  credentials.yml (our gateway channel only); make bench
                       adds Rasa's REST channel to compare against
 """
+import logging
 import os
 import sys
 from pathlib import Path
@@ -77,6 +78,15 @@ def sqlite_settings() -> None:
                 connection.execute(f"PRAGMA {pragma}")
 
 
+def keep_slots_out_of_logs() -> None:
+    """Rasa 3.6 logs an error, with every slot's value, each time it sends a button
+    whose payload holds JSON (`/inform{"platform": "snapchat"}`: every report
+    question). It takes the braces for a slot to fill in, fails, and sends the
+    payload unchanged, so nothing is lost by not logging it; the slots hold the
+    person's answers, which must never be in a log."""
+    logging.getLogger("rasa.core.nlg.interpolator").setLevel(logging.CRITICAL + 1)
+
+
 def rasa_arguments(env: Mapping[str, str]) -> List[str]:
     endpoints = env.get("RASA_ENDPOINTS") or (
         "endpoints.replicas.yml" if shared_stores(env) else "endpoints.yml")
@@ -100,6 +110,7 @@ def main() -> None:
     else:
         os.environ.update(embedded_store_variables(os.environ))
         sqlite_settings()
+    keep_slots_out_of_logs()
     # Rasa reads its arguments from sys.argv; /proc/<pid>/cmdline keeps ours.
     sys.argv = rasa_arguments(os.environ)
     from channels import speedups

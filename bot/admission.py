@@ -8,10 +8,11 @@ messages are in flight; the others wait, in this order:
     UNDER_WAY   a conversation the assistant has already answered
     NEW         someone's first message
 
-Conversations under way and new ones share one queue in order of arrival, except
-that a new one lets under-way messages that come up to NEW_GIVES_WAY seconds
-after it go first. So the people already talking are not held up by a flood of
-newcomers, and no message is overtaken by a later one for longer than that.
+Conversations under way and new ones share one queue in order of arrival. In a
+flood (more new visitors waiting than there are places), a new one also lets
+under-way messages that come up to NEW_GIVES_WAY seconds after it go first: the
+people already talking are not held up by newcomers, and no message is
+overtaken by a later one for longer than that.
 
 A wait has a limit, given by the caller. And a new visitor who can't be served
 quickly is better told at once that it's busy (with the numbers) than left
@@ -23,7 +24,7 @@ import contextlib
 import heapq
 import itertools
 import time
-from typing import AsyncIterator, List, Optional, Tuple
+from typing import AsyncIterator, Dict, List, Optional, Tuple
 
 CRISIS, UNDER_WAY, NEW = 0, 1, 2
 # A new conversation's first message gives way to messages of conversations under
@@ -31,6 +32,9 @@ CRISIS, UNDER_WAY, NEW = 0, 1, 2
 NEW_GIVES_WAY = 1.0
 # How long a place is held, at first (then learnt as places are given back).
 FIRST_GUESS_HOLD = 0.2
+# A place held longer than this tells that Rasa is stuck, not how fast it goes: it
+# counts as this long in the average (and a stuck Rasa shows in expected_wait).
+LONGEST_HOLD_COUNTED = 2.0
 
 
 class NoRoom(Exception):
@@ -42,10 +46,12 @@ class Admission:
         self.limit = max(1, limit)
         self.in_flight = 0
         self._clock = clock
-        # (crisis first, when it may be served, arrival order, future)
-        self._waiting: List[Tuple[int, float, int, asyncio.Future]] = []
+        # (crisis first, when it may be served, arrival order, urgency, future)
+        self._waiting: List[Tuple[int, float, int, int, asyncio.Future]] = []
         self._arrivals = itertools.count()
         self._hold = FIRST_GUESS_HOLD  # seconds a place is held, a moving average
+        self._taken: Dict[int, float] = {}  # places held now: when each was taken
+        self._places = itertools.count()
 
     def has_room(self) -> bool:
         # Nobody waits while there is room: places pass straight to waiters (_hand_on).
@@ -54,19 +60,30 @@ class Admission:
     def waiting(self) -> int:
         return sum(1 for *_, future in self._waiting if not future.done())
 
+    def _flood(self) -> bool:
+        """More new visitors are waiting than there are places."""
+        return sum(1 for *_, urgency, future in self._waiting
+                   if urgency == NEW and not future.done()) >= self.limit
+
+    def _gives_way(self, urgency: int) -> float:
+        return NEW_GIVES_WAY if urgency == NEW and self._flood() else 0.0
+
     def _key(self, urgency: int, now: float) -> Tuple[int, float]:
-        return (0 if urgency == CRISIS else 1, now + (NEW_GIVES_WAY if urgency == NEW else 0))
+        return (0 if urgency == CRISIS else 1, now + self._gives_way(urgency))
 
     def expected_wait(self, urgency: int) -> float:
         """Seconds a message arriving now would wait for a place: those queued ahead
         of it, one place coming free every hold / limit seconds."""
         if self.has_room():
             return 0.0
-        key = self._key(urgency, self._clock())
+        now = self._clock()
+        key = self._key(urgency, now)
         ahead = sum(1 for *entry, future in self._waiting
                     if not future.done() and tuple(entry[:2]) <= key)
-        # A new one may also be overtaken by what comes in the next NEW_GIVES_WAY seconds.
-        return (ahead + 1) * self._hold / self.limit + (NEW_GIVES_WAY if urgency == NEW else 0)
+        # If even the place taken last has been held longer than usual, Rasa is slow now.
+        hold = max(self._hold, now - max(self._taken.values(), default=now))
+        # In a flood, a new one may also be overtaken by what comes in the next seconds.
+        return (ahead + 1) * hold / self.limit + self._gives_way(urgency)
 
     @contextlib.asynccontextmanager
     async def place(self, urgency: int, wait_at_most: float,
@@ -76,12 +93,15 @@ class Admission:
         if expect_at_most is not None and self.expected_wait(urgency) > expect_at_most:
             raise NoRoom()
         await self._take(urgency, wait_at_most)
-        taken = self._clock()
+        place, taken = next(self._places), self._clock()
+        self._taken[place] = taken
         try:
             yield
         finally:
             # What a place costs now: the measure of how fast the queue moves.
-            self._hold += 0.1 * (self._clock() - taken - self._hold)
+            del self._taken[place]
+            held = min(self._clock() - taken, LONGEST_HOLD_COUNTED)
+            self._hold += 0.1 * (held - self._hold)
             self._hand_on()
 
     async def _take(self, urgency: int, wait_at_most: float) -> None:
@@ -90,7 +110,7 @@ class Admission:
             return
         future = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (*self._key(urgency, self._clock()), next(self._arrivals),
-                                       future))
+                                       urgency, future))
         try:
             # The place is counted for us by _hand_on before the future is set.
             await asyncio.wait_for(asyncio.shield(future), wait_at_most)

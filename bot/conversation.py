@@ -57,7 +57,7 @@ WAITING_REMINDER_SECONDS = 180
 # How long a message may wait for a place with Rasa (bot/admission.py) before the
 # gateway answers itself: a crisis gets the crisis reply; a new visitor hears that
 # it's busy; a conversation under way waits longest.
-WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 4.0}
+WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 3.5}
 # A new visitor whose wait would be longer than this hears at once that it's busy:
 # a real answer in a few seconds is worth the wait, a long one is not.
 NEW_EXPECT_AT_MOST = 3.0

@@ -93,15 +93,14 @@ async def erase_tracker(store: TrackerStore, sender_id: Text) -> None:
         inner.store.pop(sender_id, None)
         return
     if isinstance(inner, SQLTrackerStore):  # several Rasa servers (endpoints.replicas.yml)
-        with inner.session_scope() as session:
-            session.query(inner.SQLEvent).filter(
-                inner.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
-            session.commit()
-            if inner.engine.dialect.name == "sqlite":
-                # The write-ahead log still holds the old pages: write them back, empty it.
-                session.execute(sqlalchemy.text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchall()
-        if hasattr(inner, "forget"):  # channels/tracker_store.py keeps recent ones in memory
-            inner.forget(sender_id)
+        try:
+            with inner.session_scope() as session:
+                session.query(inner.SQLEvent).filter(
+                    inner.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
+                session.commit()
+                _empty_write_ahead_log(inner, session)
+        finally:  # whatever failed, memory must not keep what may be gone from the file
+            _forget(inner, sender_id)
         return
     raise NotImplementedError(f"erasure is not written for {type(inner).__name__}")
 
@@ -117,17 +116,36 @@ def erase_idle_trackers(store: TrackerStore, idle_since: float) -> int:
     from sqlalchemy import func
 
     event = inner.SQLEvent
-    with inner.session_scope() as session:
-        idle = (session.query(event.sender_id).group_by(event.sender_id)
-                .having(func.max(event.timestamp) < idle_since))
-        deleted = session.query(event).filter(event.sender_id.in_(idle.scalar_subquery())).delete(
-            synchronize_session=False)
-        session.commit()
-        if deleted and inner.engine.dialect.name == "sqlite":
-            session.execute(sqlalchemy.text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchall()
-    if deleted and hasattr(inner, "forget"):
-        inner.forget()
+    deleted = 0
+    try:
+        with inner.session_scope() as session:
+            idle = (session.query(event.sender_id).group_by(event.sender_id)
+                    .having(func.max(event.timestamp) < idle_since))
+            deleted = session.query(event).filter(
+                event.sender_id.in_(idle.scalar_subquery())).delete(synchronize_session=False)
+            session.commit()
+            if deleted:
+                _empty_write_ahead_log(inner, session)
+    finally:
+        if deleted:
+            _forget(inner)
     return deleted
+
+
+def _forget(inner: TrackerStore, sender_id: Optional[Text] = None) -> None:
+    if hasattr(inner, "forget"):  # channels/tracker_store.py keeps recent ones in memory
+        inner.forget(sender_id)
+
+
+def _empty_write_ahead_log(inner: SQLTrackerStore, session) -> None:
+    """On SQLite the write-ahead log still holds the deleted rows' old pages: write
+    them back and empty it."""
+    if inner.engine.dialect.name != "sqlite":
+        return
+    busy, *_ = session.execute(sqlalchemy.text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchone()
+    if busy:
+        logger.warning("Rasa's write-ahead log could not be emptied just now: the next "
+                       "erasure or checkpoint will.")
 
 
 def retention_settings() -> Tuple[float, float]:

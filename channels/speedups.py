@@ -1,6 +1,5 @@
 """Two changes to how Rasa 3.6 runs, for speed (measured in docs/benchmarks.md):
-checking the action server's answers, and loading the model (below). `rasa run`
-never trains, so in its process every RasaModel.fit is the one in loading.
+checking the action server's answers, and loading the model (below).
 
 Rasa checks every answer from the action server against a JSON schema with
 `jsonschema.validate`, which first checks the *schema itself* and builds a new
@@ -9,6 +8,7 @@ time under load. The same check with one validator built once gives the same
 answer and the same ValidationError, for a fraction of the cost.
 """
 import logging
+from contextvars import ContextVar
 from typing import Any, Dict, Text
 
 from jsonschema import ValidationError
@@ -37,7 +37,8 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
 def apply() -> None:
     validator_for(_SCHEMA).check_schema(_SCHEMA)  # checked once, here
     RemoteAction._validate_action_result = _validate_action_result
-    RasaModel.fit = _build_weights
+    RasaModel.load = classmethod(_load_building_weights)
+    RasaModel.fit = _fit
     logging.getLogger("tensorflow").addFilter(_unused_optimizer_state)
 
 
@@ -51,9 +52,26 @@ def apply() -> None:
 # match: a step run eagerly made its state in another order, and TEDPolicy's
 # weights then failed to load (Rasa logs that at debug level only and goes on
 # without TED). Predictions are traced as before (RasaModel.run_inference).
-def _build_weights(self: RasaModel, data: Any, *args: Any, **kwargs: Any) -> None:
+# Only inside RasaModel.load: Rasa's HTTP API can also train in this process
+# (/model/train, /model/test/intents), and that must really train.
+_LOAD, _FIT = RasaModel.load.__func__, RasaModel.fit
+_loading: ContextVar[bool] = ContextVar("loading", default=False)
+
+
+def _load_building_weights(cls: type, *args: Any, **kwargs: Any) -> RasaModel:
+    token = _loading.set(True)
+    try:
+        return _LOAD(cls, *args, **kwargs)
+    finally:
+        _loading.reset(token)
+
+
+def _fit(self: RasaModel, data: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _loading.get():
+        return _FIT(self, data, *args, **kwargs)
     batch_in, _ = data[0]  # RasaBatchDataGenerator: the one example, as fit would see it
     self.batch_loss(batch_in)
+    return None
 
 
 def _unused_optimizer_state(record: logging.LogRecord) -> bool:

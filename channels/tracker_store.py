@@ -35,9 +35,11 @@ class EmbeddedTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name != "sqlite":
             raise ValueError("EmbeddedTrackerStore is for SQLite; use type: SQL otherwise")
-        # One connection per thread, kept open (Rasa calls the store from its event loop).
+        # One connection per thread, kept open: Rasa calls the store from its event
+        # loop's thread only (SingletonThreadPool would close some with 5 or more).
+        # A failed statement's error must not carry the rows (the person's words).
         opened_per_session, self.engine = self.engine, sa.create_engine(
-            self.engine.url, poolclass=sa.pool.SingletonThreadPool)
+            self.engine.url, poolclass=sa.pool.SingletonThreadPool, hide_parameters=True)
         opened_per_session.dispose()
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         # sender id -> the latest session's rows, as stored (oldest first)

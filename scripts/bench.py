@@ -128,7 +128,7 @@ class Load:
         elapsed = time.perf_counter() - began
         return {
             "messages": len(latencies), "errors": len(errors), "error_kinds": sorted(set(errors)),
-            "turned_away": len(turned_away),
+            "turned_away": len(turned_away), "turned_away_ms": summary(turned_away),
             "seconds": round(elapsed, 1), "per_second": round(len(latencies) / elapsed, 1),
             **summary(latencies),
             "first": summary(firsts),
@@ -344,10 +344,12 @@ def table(result: Dict[str, Any]) -> str:
             run = load[path]
             crisis = run.get("crisis")
             crises = f"{crisis['count']}: {ms(crisis['max_ms'])}" if crisis else "–"
+            away = (f"{run['turned_away']}, in {ms(run['turned_away_ms']['max_ms'])} at most"
+                    if run["turned_away"] else "0")
             rows.append(
                 f"| {load['name']}: {load['load']} | {words} | {run['per_second']}"
                 f" | {ms(run['p50_ms'])} | {ms(run['p95_ms'])} | {ms(run['p99_ms'])}"
-                f" | {ms(run['first']['p99_ms'])} | {run['turned_away']} | {run['errors']}"
+                f" | {ms(run['first']['p99_ms'])} | {away} | {run['errors']}"
                 f" | {crises} |")
     ratios = [f"| {load['name']}: {load['load']} | {load['p95_ratio']}× | {load['p99_ratio']}× |"
               for load in result["loads"]]

@@ -7,7 +7,7 @@ import pytest
 from bot.admission import CRISIS, NEW, NEW_GIVES_WAY, UNDER_WAY, Admission, NoRoom
 
 
-def test_a_crisis_goes_before_conversations_under_way_and_those_before_new_ones():
+def test_a_crisis_goes_first_then_first_come_first_served():
     async def scenario():
         admission, order = Admission(limit=1), []
         release = asyncio.Event()
@@ -29,7 +29,8 @@ def test_a_crisis_goes_before_conversations_under_way_and_those_before_new_ones(
         assert not admission.has_room() and admission.waiting() == 5
         release.set()
         await asyncio.gather(first, *waiters)
-        assert order == ["crisis", "under way 1", "under way 2", "new 1", "new 2"]
+        # "new 2" came with "new 1" waiting for the one place: a flood, so it gives way.
+        assert order == ["crisis", "new 1", "under way 1", "under way 2", "new 2"]
         assert admission.in_flight == 0 and admission.has_room()
 
     asyncio.run(scenario())
@@ -82,8 +83,8 @@ def test_never_more_than_the_limit_in_flight():
     asyncio.run(scenario())
 
 
-def test_a_new_visitor_gives_way_only_to_what_comes_soon_after_it():
-    """First come, first served, except that a new conversation lets messages of
+def test_in_a_flood_a_new_visitor_gives_way_only_to_what_comes_soon_after_it():
+    """With more new visitors waiting than places, a new one lets messages of
     conversations under way that arrive within NEW_GIVES_WAY seconds go first."""
     async def scenario():
         now = [0.0]
@@ -100,9 +101,10 @@ def test_a_new_visitor_gives_way_only_to_what_comes_soon_after_it():
 
         tasks = [asyncio.create_task(holder())]
         await asyncio.sleep(0)
-        for at, name, urgency in [(0.0, "new at 0", NEW), (0.5, "under way at 0.5", UNDER_WAY),
-                                  (1.5, "under way at 1.5", UNDER_WAY), (1.6, "new at 1.6", NEW),
-                                  (1.7, "under way at 1.7", UNDER_WAY)]:
+        for at, name, urgency in [(0.0, "new at 0", NEW), (0.1, "new at 0.1", NEW),
+                                  (0.5, "under way at 0.5", UNDER_WAY),
+                                  (1.05, "under way at 1.05", UNDER_WAY),
+                                  (1.2, "under way at 1.2", UNDER_WAY)]:
             now[0] = at
             tasks.append(asyncio.create_task(waiter(name, urgency)))
             await asyncio.sleep(0)
@@ -111,8 +113,11 @@ def test_a_new_visitor_gives_way_only_to_what_comes_soon_after_it():
         return order
 
     assert NEW_GIVES_WAY == 1.0
-    assert asyncio.run(scenario()) == ["under way at 0.5", "new at 0", "under way at 1.5",
-                                       "under way at 1.7", "new at 1.6"]
+    # "new at 0" came when no other new visitor waited: first come, first served.
+    # "new at 0.1" came in a flood (one new visitor waiting, one place): it gives way
+    # to what came up to 1.1, not to what came after.
+    assert asyncio.run(scenario()) == ["new at 0", "under way at 0.5", "under way at 1.05",
+                                       "new at 0.1", "under way at 1.2"]
 
 
 def test_a_new_visitor_is_told_at_once_when_the_wait_would_be_long():
@@ -137,7 +142,7 @@ def test_a_new_visitor_is_told_at_once_when_the_wait_would_be_long():
         under_way, new = admission.expected_wait(UNDER_WAY), admission.expected_wait(NEW)
         began = asyncio.get_running_loop().time()
         with pytest.raises(NoRoom):
-            async with admission.place(NEW, 5, expect_at_most=1.5):
+            async with admission.place(NEW, 5, expect_at_most=0.8):
                 pass
         refused_after = asyncio.get_running_loop().time() - began
         release.set()
@@ -146,5 +151,28 @@ def test_a_new_visitor_is_told_at_once_when_the_wait_would_be_long():
 
     under_way, new, refused_after = asyncio.run(scenario())
     assert 0.9 < under_way < 1.6  # 11 places ahead, one every ~0.1 s
-    assert new == pytest.approx(under_way + NEW_GIVES_WAY)
+    assert new == pytest.approx(under_way)  # no other new visitor waits: no flood
     assert refused_after < 0.05
+
+
+def test_a_stuck_rasa_shows_at_once_and_does_not_skew_the_pace_later():
+    async def scenario():
+        now = [0.0]
+        admission = Admission(limit=1, clock=lambda: now[0])
+        release = asyncio.Event()
+
+        async def holder():
+            async with admission.place(UNDER_WAY, 1):
+                await release.wait()
+
+        stuck = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        now[0] = 30.0  # the one place has been held 30 s
+        while_stuck = admission.expected_wait(UNDER_WAY)
+        release.set()
+        await stuck
+        return while_stuck, admission._hold
+
+    while_stuck, hold_after = asyncio.run(scenario())
+    assert while_stuck == pytest.approx(30.0)
+    assert hold_after <= 0.1 * 2.0 + 0.9 * 0.2 + 1e-9  # counted as 2 s, not 30

@@ -46,25 +46,27 @@ def test_the_samples_include_both_verdicts(action):
     assert True in verdicts and any(isinstance(v, str) for v in verdicts)
 
 
-def test_apply_replaces_rasas_check():
+@pytest.fixture
+def applied():
+    """speedups.apply() for one test, then Rasa as it was (the log filter stays:
+    TensorFlow warns about the optimizer's unused state when the model is freed)."""
+    load, fit = RasaModel.__dict__["load"], RasaModel.fit
     speedups.apply()
-    try:
-        assert RemoteAction._validate_action_result is speedups._validate_action_result
-    finally:
-        RemoteAction._validate_action_result = ORIGINAL
+    yield
+    RemoteAction._validate_action_result, RasaModel.fit = ORIGINAL, fit
+    RasaModel.load = load
 
 
-def test_with_the_speedups_every_trained_model_loads():
+def test_apply_replaces_rasas_check(applied):
+    assert RemoteAction._validate_action_result is speedups._validate_action_result
+
+
+def test_with_the_speedups_every_trained_model_loads(applied):
     """TEDPolicy's weights once failed to load behind the loading speedup, and Rasa
     went on without TED, saying so at debug level only."""
     from rasa.core.agent import Agent
 
-    fit = RasaModel.fit
-    speedups.apply()
-    try:
-        agent = Agent.load(str(ROOT / "models" / "assistant.tar.gz"))
-    finally:
-        RemoteAction._validate_action_result, RasaModel.fit = ORIGINAL, fit
+    agent = Agent.load(str(ROOT / "models" / "assistant.tar.gz"))
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     expected = {item["name"] for item in config["pipeline"] + config["policies"]
                 if item["name"] in ("DIETClassifier", "TEDPolicy")}
@@ -74,3 +76,27 @@ def test_with_the_speedups_every_trained_model_loads():
               and type(node._component).__name__ in expected}
     assert set(loaded) == expected
     assert all(isinstance(model, RasaModel) for model in loaded.values()), loaded
+
+
+def test_training_outside_loading_still_trains(applied):
+    """Rasa's HTTP API can train in the same process (/model/train): only a load
+    skips the training step."""
+    calls = []
+
+    class Model(RasaModel):
+        def batch_loss(self, batch_in):
+            calls.append("forward only")
+
+    def original_fit(self, data, *args, **kwargs):
+        calls.append("trained")
+
+    speedups._FIT, kept = original_fit, speedups._FIT
+    try:
+        Model.fit(object.__new__(Model), [((1,), None)])
+        assert calls == ["trained"]
+        token = speedups._loading.set(True)
+        Model.fit(object.__new__(Model), [((1,), None)])
+        speedups._loading.reset(token)
+        assert calls == ["trained", "forward only"]
+    finally:
+        speedups._FIT = kept

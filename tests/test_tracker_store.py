@@ -113,3 +113,23 @@ def test_memory_is_bounded_and_older_conversations_come_from_the_file(tmp_path, 
 def test_only_for_sqlite():
     with pytest.raises(ValueError):
         EmbeddedTrackerStore(DOMAIN, host="postgresql://127.0.0.1:5432/test")
+
+
+def test_an_erasure_that_fails_halfway_still_forgets_the_conversation(tmp_path, monkeypatch):
+    """The rows are deleted but emptying the log fails: memory must not serve it again."""
+    import channels.gateway
+
+    ours = EmbeddedTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'ours.sqlite3'}")
+
+    def fails(*_):
+        raise OSError("disk")
+
+    async def scenario():
+        await talk(ours, "erased", time.time())
+        monkeypatch.setattr(channels.gateway, "_empty_write_ahead_log", fails)
+        with pytest.raises(OSError):
+            await erase_tracker(ours, "erased")
+        return await ours.retrieve("erased")
+
+    assert asyncio.run(scenario()) is None
+    assert rows(tmp_path / "ours.sqlite3") == []

@@ -7,33 +7,40 @@ import pytest
 from bot.admission import CRISIS, NEW, NEW_GIVES_WAY, UNDER_WAY, Admission, NoRoom
 
 
-def test_a_crisis_goes_first_then_first_come_first_served():
-    async def scenario():
-        admission, order = Admission(limit=1), []
-        release = asyncio.Event()
+async def served_order(arrivals):
+    """One place, held until every message in `arrivals` ((time, name, urgency)) is
+    waiting; then the order they are served in."""
+    clock = [0.0]
+    admission, order = Admission(limit=1, clock=lambda: clock[0]), []
+    release = asyncio.Event()
 
-        async def holder():
-            async with admission.place(UNDER_WAY, 1):
-                await release.wait()
+    async def holder():
+        async with admission.place(UNDER_WAY, 1):
+            await release.wait()
 
-        async def waiter(name, urgency):
-            async with admission.place(urgency, 5):
-                order.append(name)
+    async def waiter(name, urgency):
+        async with admission.place(urgency, 5):
+            order.append(name)
 
-        first = asyncio.create_task(holder())
+    tasks = [asyncio.create_task(holder())]
+    await asyncio.sleep(0)
+    for at, name, urgency in arrivals:
+        clock[0] = at
+        tasks.append(asyncio.create_task(waiter(name, urgency)))
         await asyncio.sleep(0)
-        waiters = [asyncio.create_task(waiter(name, urgency)) for name, urgency in
-                   [("new 1", NEW), ("under way 1", UNDER_WAY), ("new 2", NEW),
-                    ("crisis", CRISIS), ("under way 2", UNDER_WAY)]]
-        await asyncio.sleep(0.01)
-        assert not admission.has_room() and admission.waiting() == 5
-        release.set()
-        await asyncio.gather(first, *waiters)
-        # "new 2" came with "new 1" waiting for the one place: a flood, so it gives way.
-        assert order == ["crisis", "new 1", "under way 1", "under way 2", "new 2"]
-        assert admission.in_flight == 0 and admission.has_room()
+    assert not admission.has_room() and admission.waiting() == len(arrivals)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert admission.in_flight == 0 and admission.has_room()
+    return order
 
-    asyncio.run(scenario())
+
+def test_a_crisis_goes_first_then_first_come_first_served():
+    order = asyncio.run(served_order([(0, "new 1", NEW), (0, "under way 1", UNDER_WAY),
+                                      (0, "new 2", NEW), (0, "crisis", CRISIS),
+                                      (0, "under way 2", UNDER_WAY)]))
+    # "new 2" came with "new 1" waiting for the one place: a flood, so it gives way.
+    assert order == ["crisis", "new 1", "under way 1", "under way 2", "new 2"]
 
 
 def test_a_wait_that_runs_out_raises_and_gives_nothing_away():
@@ -86,38 +93,15 @@ def test_never_more_than_the_limit_in_flight():
 def test_in_a_flood_a_new_visitor_gives_way_only_to_what_comes_soon_after_it():
     """With more new visitors waiting than places, a new one lets messages of
     conversations under way that arrive within NEW_GIVES_WAY seconds go first."""
-    async def scenario():
-        now = [0.0]
-        admission, order = Admission(limit=1, clock=lambda: now[0]), []
-        release = asyncio.Event()
-
-        async def holder():
-            async with admission.place(UNDER_WAY, 1):
-                await release.wait()
-
-        async def waiter(name, urgency):
-            async with admission.place(urgency, 5):
-                order.append(name)
-
-        tasks = [asyncio.create_task(holder())]
-        await asyncio.sleep(0)
-        for at, name, urgency in [(0.0, "new at 0", NEW), (0.1, "new at 0.1", NEW),
-                                  (0.5, "under way at 0.5", UNDER_WAY),
-                                  (1.05, "under way at 1.05", UNDER_WAY),
-                                  (1.2, "under way at 1.2", UNDER_WAY)]:
-            now[0] = at
-            tasks.append(asyncio.create_task(waiter(name, urgency)))
-            await asyncio.sleep(0)
-        release.set()
-        await asyncio.gather(*tasks)
-        return order
-
+    order = asyncio.run(served_order([
+        (0.0, "new at 0", NEW), (0.1, "new at 0.1", NEW), (0.5, "under way at 0.5", UNDER_WAY),
+        (1.05, "under way at 1.05", UNDER_WAY), (1.2, "under way at 1.2", UNDER_WAY)]))
     assert NEW_GIVES_WAY == 1.0
     # "new at 0" came when no other new visitor waited: first come, first served.
     # "new at 0.1" came in a flood (one new visitor waiting, one place): it gives way
     # to what came up to 1.1, not to what came after.
-    assert asyncio.run(scenario()) == ["new at 0", "under way at 0.5", "under way at 1.05",
-                                       "new at 0.1", "under way at 1.2"]
+    assert order == ["new at 0", "under way at 0.5", "under way at 1.05", "new at 0.1",
+                     "under way at 1.2"]
 
 
 def test_a_new_visitor_is_told_at_once_when_the_wait_would_be_long():

@@ -68,22 +68,22 @@ class Admission:
     def _gives_way(self, urgency: int) -> float:
         return NEW_GIVES_WAY if urgency == NEW and self._flood() else 0.0
 
-    def _key(self, urgency: int, now: float) -> Tuple[int, float]:
-        return (0 if urgency == CRISIS else 1, now + self._gives_way(urgency))
+    def _key(self, urgency: int, now: float, gives_way: float) -> Tuple[int, float]:
+        return (0 if urgency == CRISIS else 1, now + gives_way)
 
     def expected_wait(self, urgency: int) -> float:
         """Seconds a message arriving now would wait for a place: those queued ahead
         of it, one place coming free every hold / limit seconds."""
         if self.has_room():
             return 0.0
-        now = self._clock()
-        key = self._key(urgency, now)
+        now, gives_way = self._clock(), self._gives_way(urgency)
+        key = self._key(urgency, now, gives_way)
         ahead = sum(1 for *entry, future in self._waiting
                     if not future.done() and tuple(entry[:2]) <= key)
         # If even the place taken last has been held longer than usual, Rasa is slow now.
         hold = max(self._hold, now - max(self._taken.values(), default=now))
         # In a flood, a new one may also be overtaken by what comes in the next seconds.
-        return (ahead + 1) * hold / self.limit + self._gives_way(urgency)
+        return (ahead + 1) * hold / self.limit + gives_way
 
     @contextlib.asynccontextmanager
     async def place(self, urgency: int, wait_at_most: float,
@@ -109,8 +109,8 @@ class Admission:
             self.in_flight += 1
             return
         future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (*self._key(urgency, self._clock()), next(self._arrivals),
-                                       urgency, future))
+        key = self._key(urgency, self._clock(), self._gives_way(urgency))
+        heapq.heappush(self._waiting, (*key, next(self._arrivals), urgency, future))
         try:
             # The place is counted for us by _hand_on before the future is set.
             await asyncio.wait_for(asyncio.shield(future), wait_at_most)

@@ -113,14 +113,12 @@ def erase_idle_trackers(store: TrackerStore, idle_since: float) -> int:
     inner = _innermost(store)
     if not isinstance(inner, SQLTrackerStore):
         return 0  # in memory: gone with the process
-    from sqlalchemy import func
-
     event = inner.SQLEvent
     deleted = 0
     try:
         with inner.session_scope() as session:
             idle = (session.query(event.sender_id).group_by(event.sender_id)
-                    .having(func.max(event.timestamp) < idle_since))
+                    .having(sqlalchemy.func.max(event.timestamp) < idle_since))
             deleted = session.query(event).filter(
                 event.sender_id.in_(idle.scalar_subquery())).delete(synchronize_session=False)
             session.commit()

@@ -17,11 +17,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # apt needs root: sudo when we are not (CI and this machine's sessions run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help run shell train validate test test-scale bench evaluate browser redaction lock clean
+.PHONY: help run shell train validate check test test-scale bench evaluate browser redaction lock clean
 
 help:
 	@echo "make run       set up, train if data or config changed, start Rasa, the actions and the gateway"
 	@echo "make shell     talk to the running assistant in this terminal"
+	@echo "make check     the fast layers (tests/unit, tests/gateway): no model, under two minutes"
 	@echo "make test      set up and run every check"
 	@echo "make test-scale  two Rasa servers and two gateways on PostgreSQL and Redis (part of make test)"
 	@echo "make bench     light and over-capacity loads, through the gateway and Rasa alone -> docs/benchmarks.md"
@@ -63,19 +64,23 @@ validate: $(VENV)/.runtime
 
 # Recall and precision of personal-data redaction on the labelled sets.
 redaction: $(VENV)/.runtime
-	$(PY) scripts/redaction_report.py tests/redaction_set_a.yml tests/redaction_set_b.yml tests/redaction_set_c.yml \
+	$(PY) scripts/redaction_report.py tests/data/redaction_set_a.yml tests/data/redaction_set_b.yml tests/data/redaction_set_c.yml \
 		--min-recall 0.95 --min-name-recall 0.85
 
+# The fast layers, while working: no trained model, no whole system (docs/testing.md).
+check: $(VENV)/.dev
+	$(PY) -m pytest -q tests/unit tests/gateway
+
 test: $(VENV)/.dev $(MODEL) browser validate redaction
-	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	$(RASA) test core --model $(MODEL) --stories tests/data/test_stories.yml \
 		--fail-on-prediction-errors --out results/stories
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --out results/nlu
+	$(RASA) test nlu --model $(MODEL) --nlu tests/data/nlu_holdout.yml --out results/nlu
 	$(PY) scripts/check_nlu_report.py results/nlu/intent_report.json --min-macro-f1 0.90
 	$(PY) -m pytest
 
 # Replicas on the machine's PostgreSQL and Redis (its tests also run in `make test`).
 test-scale: $(VENV)/.dev $(MODEL)
-	$(PY) -m pytest tests/test_bus.py tests/test_scale.py tests/test_scale_recovery.py
+	$(PY) -m pytest tests/unit/test_bus.py tests/scale
 
 bench: $(VENV)/.runtime $(MODEL)
 	$(PY) scripts/bench.py

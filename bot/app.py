@@ -3,27 +3,31 @@ import logging
 
 from aiohttp import web
 
-from bot import (api, insights_api, reports, retention, staff_api, telegram, web_page, websocket,
-                 whatsapp)
-from bot.addresses import AddressBook
+from bot import retention
+from bot.insights import api as insights_api
+from bot.messaging import telegram, whatsapp
+from bot.reporting import cases as reports
+from bot.staff import api as staff_api
+from bot.web import api, page as web_page, websocket
+from bot.messaging.addresses import AddressBook
 from bot.bus import make_bus
-from bot.config import Settings
-from bot.admission import Admission
-from bot.conversation import Conversations
-from bot.crisis_floor import CrisisFloor, load_crisis_floor
+from bot.settings import Settings
+from bot.conversation.admission import Admission
+from bot.conversation.turn import Conversations
+from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.errors import errors_as_json, security_headers
-from bot.handoff import Handoffs
-from bot.insights import Insights
+from bot.staff.handoffs import Handoffs
+from bot.insights.counts import Insights
 from bot.keys import CONVERSATIONS, SETTINGS
-from bot.rasa_client import RasaClient
-from bot.ratelimit import RateLimiter
-from bot.redaction import Redactor, load_redactor
-from bot.staff_api import AUTH, HANDOFFS
-from bot.staff_auth import StaffAuth
-from bot.staff_feed import StaffFeed, presence_running
-from bot.storage import Store
-from bot.support_hours import SupportHours
-from bot.turns import TurnLocks
+from bot.conversation.assistant import RasaClient
+from bot.conversation.ratelimit import RateLimiter
+from bot.conversation.redaction import Redactor, load_redactor
+from bot.staff.api import AUTH, HANDOFFS
+from bot.staff.auth import StaffAuth
+from bot.staff.feed import StaffFeed, presence_running
+from bot.store import Store
+from bot.staff.hours import SupportHours
+from bot.conversation.locks import TurnLocks
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import DBAPIError
 
-from bot.replies import EMERGENCY, reply
+from bot.conversation.replies import EMERGENCY, reply
 
 logger = logging.getLogger(__name__)
 

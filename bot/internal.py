@@ -9,16 +9,16 @@ request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
           | {"status": "unavailable", "reason": "out_of_hours"|"nobody_on_shift", "opens"}
     POST /internal/cases     {"session", "answers": {...}, "contact_given": bool}
          -> {"reference", "status": "pending"|"delivered"|"failed", "already": bool}
-            once the case is in the outbox (bot/reports.py); 503 without a reporting channel
+            once the case is in the outbox (bot/reporting/cases.py); 503 without a reporting channel
 """
 from aiohttp import web
 
-from bot.api import BadInput, check_session, read_json_object
+from bot.web.api import BadInput, check_session, read_json_object
 from bot.errors import errors_as_json, json_error
 from bot.keys import CONVERSATIONS
-from bot.messaging import same_secret
-from bot.reports import REPORTS
-from bot.staff_api import HANDOFFS
+from bot.messaging.shared import same_secret
+from bot.reporting.cases import REPORTS
+from bot.staff.api import HANDOFFS
 
 
 def create_internal_app(public: web.Application, token: str) -> web.Application:

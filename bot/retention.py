@@ -3,7 +3,7 @@ the gateway's store and from Rasa's tracker store, every RETENTION_SWEEP_SECONDS
 and the records of cases passed on (reference and delivery status only, by
 then) after CASE_RETENTION_DAYS; the insights' hourly counts after
 INSIGHTS_RETENTION_DAYS; the staff login throttle's counts once their window ends,
-and the messaging apps' deliveries remembered (bot/messaging.py) once they expire."""
+and the messaging apps' deliveries remembered (bot/messaging/shared.py) once they expire."""
 import asyncio
 import contextlib
 import logging
@@ -12,9 +12,9 @@ import time
 from aiohttp import web
 
 from bot.errors import log_failure
-from bot.insights import hour_of
+from bot.insights.counts import hour_of
 from bot.keys import CONVERSATIONS, SETTINGS
-from bot.staff_auth import FAILURE_WINDOW_SECONDS
+from bot.staff.auth import FAILURE_WINDOW_SECONDS
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 1. Starts the stack as `make run` does (embedded defaults, trained model) and
    times how long it takes to answer /api/health.
 2. N simulated victims (50, 100, 200, then 200 at a slower pace) each hold a six-message conversation (typed
-   messages and button taps, as in tests/test_scale.py) with a think time of a
+   messages and button taps, as in tests/scale/test_scale.py) with a think time of a
    few seconds between messages: first through the gateway (POST /api/chat),
    then, on the same Rasa process and model, straight to Rasa's REST channel.
 3. Times the two things the gateway adds to every message in its own process:
@@ -33,7 +33,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.stack import free_port  # noqa: E402
+from tests.support.processes import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -205,7 +205,7 @@ def tree_rss_mb(root_pid: int) -> Dict[str, float]:
 def per_message_costs(texts: List[str]) -> Dict[str, float]:
     """Milliseconds per message: redaction (gateway) and the crisis safety net
     (inside Rasa, on the spaCy doc Rasa has already made)."""
-    from bot.redaction import load_redactor
+    from bot.conversation.redaction import load_redactor
     from components.crisis_matcher import CrisisMatcher
     from components.spacy_model import PackagedSpacyNLP
 

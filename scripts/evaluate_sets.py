@@ -3,7 +3,7 @@
 Every conversation goes through the gateway's public API (`POST /api/chat`), in a
 fresh session, so redaction, Rasa, the rules and the actions all take part. The
 response names that come back (and, for the facts set, the slots Rasa kept) are
-scored; `tests/test_understanding.py` holds the bars and `make evaluate` prints
+scored; `tests/stack/test_understanding.py` holds the bars and `make evaluate` prints
 the same table against a running `make run`:
 
     make evaluate    # the gateway and Rasa at the ports .env gives (8080, 5005)
@@ -28,7 +28,7 @@ import yaml
 from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "tests"
+TESTS = ROOT / "tests" / "data"
 
 CRISIS = "utter_crisis"
 CHECK_RISK = "utter_check_risk"

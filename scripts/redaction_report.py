@@ -5,7 +5,7 @@ whatever placeholder hid them: a hidden phone number is hidden) and precision
 (share of the redactor's finds of that kind that touch a labelled value).
 Exits non-zero when a recall is under its floor.
 
-    python scripts/redaction_report.py tests/redaction_set_a.yml ... [--min-recall 0.95 --min-name-recall 0.85]
+    python scripts/redaction_report.py tests/data/redaction_set_a.yml ... [--min-recall 0.95 --min-name-recall 0.85]
 """
 import argparse
 import sys
@@ -16,7 +16,7 @@ from typing import Dict, List, Tuple
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot.redaction import KINDS, load_redactor  # noqa: E402
+from bot.conversation.redaction import KINDS, load_redactor  # noqa: E402
 
 
 def labelled_spans(text: str, pii: List[Dict[str, str]]) -> List[Tuple[int, int, str]]:

@@ -8,8 +8,20 @@ import yaml
 from rasa_sdk import Tracker
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"  # the labelled sets and test stories
 MODEL = ROOT / "models" / "assistant.tar.gz"
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+LAYERS = ("unit", "gateway", "stack", "scale")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Marks each test with its layer, the folder it is in (pytest.ini lists them)."""
+    for item in items:
+        layer = Path(item.fspath).parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +77,7 @@ def postgres_schema():
 
     from sqlalchemy import create_engine, text
 
-    from bot.storage import engine_url
+    from bot.store import engine_url
 
     engine = create_engine(engine_url(POSTGRES_URL), future=True)
     made = []
@@ -113,15 +125,15 @@ POLICE = {
 
 @pytest.fixture(scope="session")
 def provider():
-    from tests.fake_provider import FakeProvider
+    from tests.support.fake_provider import FakeProvider
 
     return FakeProvider()
 
 
 @pytest.fixture(scope="session")
 def receiver():
-    """The reporting channel's receiver, faked on loopback (tests/fake_receiver.py)."""
-    from tests.fake_receiver import FakeReceiver
+    """The reporting channel's receiver, faked on loopback (tests/support/fake_receiver.py)."""
+    from tests.support.fake_receiver import FakeReceiver
 
     started = FakeReceiver(REPORT_SECRET)
     yield started
@@ -130,7 +142,7 @@ def receiver():
 
 def start_stack(provider, data, database_url=None, receiver=None):
     """`make run` with fake providers; the gateway's store on SQLite unless given."""
-    from tests.stack import Process, free_port
+    from tests.support.processes import Process, free_port
 
     ports = {name: free_port() for name in ("RASA_PORT", "ACTION_SERVER_PORT", "GATEWAY_PORT",
                                             "GATEWAY_INTERNAL_PORT")}
@@ -191,7 +203,7 @@ def any_stack(request):
 @pytest.fixture(scope="session")
 def start_gateway(stack, tmp_path_factory):
     """Starts another gateway (python -m bot) with changed settings; stopped at the end."""
-    from tests.stack import Process, free_port
+    from tests.support.processes import Process, free_port
 
     started = []
 
@@ -216,7 +228,7 @@ def start_gateway(stack, tmp_path_factory):
 def rasa_without_actions(stack):
     """A second Rasa server whose action server is down (nothing listens at its address)."""
     from scripts.run_stack import child_environment, commands
-    from tests.stack import Process, free_port
+    from tests.support.processes import Process, free_port
 
     port, dead = str(free_port()), str(free_port())
     config = {"rasa_port": port, "action_port": dead, "action_url": f"http://127.0.0.1:{dead}/webhook",

@@ -1,0 +1,1 @@
+"""Insights for the people who run the line: anonymous counts, and the admins' page and API."""

@@ -1,0 +1,113 @@
+"""Telegram (Bot API webhook): POST /webhooks/telegram.
+
+Telegram sends the secret we gave it at setWebhook in X-Telegram-Bot-Api-Secret-Token;
+anything without it is refused (401). Replies go out with sendMessage, buttons as
+an inline keyboard; a tapped button comes back as a callback_query with its payload.
+The notes for reporting also go as a text file (sendDocument), for the person to keep.
+Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to switch it on (404 otherwise).
+"""
+from typing import Any, Dict, Optional, Tuple
+
+from aiohttp import web
+
+from bot.messaging import shared as messaging
+from bot.web.api import parse_json
+from bot.errors import json_error
+from bot.keys import CONVERSATIONS, SETTINGS
+from bot.reporting.cases import NOTES_FILENAME, NOTES_RESPONSE
+
+# Telegram's own commands, as the words a person would type.
+COMMANDS = {"/start": "hello", "/help": "help", "/stop": "bye"}
+
+
+def incoming(update: Dict[str, Any]) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
+    """(chat id, text or None for a photo/sticker/..., callback id) or None to ignore."""
+    callback = update.get("callback_query")
+    if isinstance(callback, dict):
+        chat = ((callback.get("message") or {}).get("chat") or {}).get("id")
+        data = callback.get("data")
+        if chat is None or not isinstance(data, str):
+            return None
+        return str(chat), data, str(callback.get("id", ""))
+    message = update.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
+        return None  # edits, channel posts, joins: nothing to answer
+    chat = message["chat"].get("id")
+    if chat is None or message["chat"].get("type", "private") != "private":
+        return None  # only one-to-one chats: a group would expose the person
+    text = message.get("text")
+    if isinstance(text, str):
+        text = COMMANDS.get(text.split("@")[0].strip().lower(), text)
+    else:
+        text = None
+    return str(chat), text, None
+
+
+def api_url(app: web.Application, method: str) -> str:
+    settings = app[SETTINGS]
+    return f"{settings.telegram_api_base}/bot{settings.telegram_token}/{method}"
+
+
+def outgoing(chat_id: str, message: Dict[str, Any]) -> Dict[str, Any]:
+    payload: Dict[str, Any] = {"chat_id": chat_id, "text": message["text"][:4096]}
+    buttons = message.get("buttons") or []
+    # callback_data is limited to 64 bytes; our payloads are intent names.
+    usable = [b for b in buttons if len(b["payload"].encode()) <= 64]
+    if usable:
+        payload["reply_markup"] = {"inline_keyboard": [
+            [{"text": b["title"], "callback_data": b["payload"]}] for b in usable]}
+    return payload
+
+
+async def send(app: web.Application, chat_id: str, message: Dict[str, Any]) -> bool:
+    """One message; the notes for reporting also come as a text file to keep."""
+    sent = await messaging.send_with_retries(app, api_url(app, "sendMessage"),
+                                             outgoing(chat_id, message))
+    if sent and message.get("response") == NOTES_RESPONSE:
+        sent = await messaging.send_file_with_retries(
+            app, api_url(app, "sendDocument"), {"chat_id": chat_id}, "document",
+            NOTES_FILENAME, message["text"]) is not None
+    return sent
+
+
+async def answer(app: web.Application, chat_id: str, text: Optional[str],
+                 callback_id: Optional[str]) -> None:
+    if callback_id:
+        await messaging.send_with_retries(app, api_url(app, "answerCallbackQuery"),
+                                          {"callback_query_id": callback_id})
+    for message in await messaging.take_turn(app, "telegram", chat_id, text):
+        await send(app, chat_id, message)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    if not settings.telegram_enabled:
+        return json_error(404, "Telegram is not set up here.")
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not messaging.same_secret(given, settings.telegram_secret):
+        return json_error(401, "Unknown sender.")
+    try:
+        update = parse_json(await request.read())
+    except ValueError:
+        return json_error(400, "The body must be JSON.")
+    if not isinstance(update, dict):
+        return json_error(400, "The body must be a JSON object.")
+    try:
+        found, update_id = incoming(update), update.get("update_id")
+    except (AttributeError, TypeError):
+        return json_error(400, "Not a Telegram update.")
+    if found and (update_id is None
+                  or await messaging.first_delivery(request.app, "telegram", str(update_id))):
+        messaging.in_background(request.app, answer(request.app, *found))
+    return web.json_response({"ok": True})
+
+
+def setup_routes(app: web.Application) -> None:
+    async def deliver(chat_id: str, message: Dict[str, Any]) -> bool:
+        """A message the person didn't just ask for (a support worker's reply)."""
+        return await send(app, chat_id, message)
+
+    if app[SETTINGS].telegram_enabled:
+        app[CONVERSATIONS].deliverers["telegram"] = deliver
+    messaging.setup(app)
+    app.router.add_post("/webhooks/telegram", webhook)

@@ -1,0 +1,320 @@
+"""The reporting channel: cases passed on, with consent, to REPORT_WEBHOOK_URL.
+
+    the person says yes (actions/report.py), or staff do it for them with their
+    consent during a handoff (the staff routes at the end of this module)
+      -> submit(): the case is written, sealed, to the outbox in our store, and
+         only then is the person told it is passed on (with its reference)
+      -> the delivery loop: a JSON POST signed with HMAC-SHA256 (docs/api.md),
+         the same body and Idempotency-Key on every attempt; retried with
+         back-off while the receiver is down or answers anything but 2xx; after
+         REPORT_GIVE_UP_HOURS it is marked failed and the staff console alerts
+      -> delivered: the case's content is purged; its reference and delivery
+         status stay for CASE_RETENTION_DAYS.
+
+Two answers are kept out of the conversation altogether (bot/reporting/held_answers.py):
+the gateway holds them here, sealed, until they go into a case, and they go
+with the case's content once it is delivered.
+"""
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import secrets
+import time
+import uuid
+from typing import Any, Dict, Optional
+
+import aiohttp
+from aiohttp import web
+
+from bot.web.api import BadInput, read_json_object
+from bot.settings import Settings
+from bot.errors import json_error, log_failure
+from bot.staff.handoffs import HandoffError
+from bot.insights.counts import Insights
+from bot.keys import CONVERSATIONS, SETTINGS
+from bot.messaging.shared import ProviderHttp, body_signature
+from bot.conversation.replies import reply
+from bot.store.sealing import Sealer
+from bot.staff.api import API, HANDOFFS, staff
+from bot.staff.feed import StaffFeed
+from bot.store import Store, iso_time
+
+logger = logging.getLogger(__name__)
+
+# The notes to keep (summary and evidence checklist): a file to download.
+NOTES_RESPONSE = "utter_report_notes"
+NOTES_FILENAME = "report-notes.txt"
+
+# The form's answers as the case carries them.
+ANSWER_FIELDS = ("platform", "started", "demand", "paid", "payment", "shared", "screenshots", "handle",
+                 "under_18", "writer")
+MAX_ANSWER_CHARS = 300
+MAX_HELD_CHARS = 500
+SIGNATURE_HEADER = "X-Signature-SHA256"
+# Longer than one delivery attempt (15 s): a gateway killed mid-attempt holds its
+# lease this long, then another (or its restart) takes the case.
+LEASE_SECONDS = 30
+POLL_SECONDS = 30
+# Crockford's base32: no I, L, O or U, so a reference read out on the phone is unambiguous.
+REFERENCE_LETTERS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(REFERENCE_LETTERS) for _ in range(8))
+    return f"SX-{chars[:4]}-{chars[4:]}"
+
+
+def clean_answers(answers: Any) -> Dict[str, Optional[str]]:
+    """The known answers, as short plain text (anything else is dropped)."""
+    answers = answers if isinstance(answers, dict) else {}
+    cleaned = {}
+    for field in ANSWER_FIELDS:
+        value = answers.get(field)
+        if isinstance(value, str):
+            cleaned[field] = " ".join(value.split())[:MAX_ANSWER_CHARS] or None
+        else:
+            cleaned[field] = None
+    return cleaned
+
+
+def staff_view(case: Dict[str, Any]) -> Dict[str, Any]:
+    """A case as the staff console shows it: reference and delivery, nothing more."""
+    return {
+        "reference": case["reference"],
+        "status": case["status"],
+        "consent": "staff" if case["consent"].startswith("staff:") else "victim",
+        "created": iso_time(case["created_at"]),
+        "attempts": case["attempts"],
+        "last_error": case["last_error"],
+        "delivered": iso_time(case["delivered_at"]),
+        "gives_up": iso_time(case["give_up_at"]) if case["status"] == "pending" else None,
+    }
+
+
+class Reporting:
+    def __init__(self, store: Store, settings: Settings, feed: StaffFeed,
+                 insights: Insights) -> None:
+        self.store = store
+        self.settings = settings
+        self.feed = feed
+        self.insights = insights
+        self.enabled = settings.reporting_enabled
+        # Keyed from the webhook secret: only a gateway that can sign a case can open one.
+        self._sealer = Sealer(b"case", settings.report_webhook_secret.encode())
+        self._wake = asyncio.Event()
+        self._http = ProviderHttp()
+
+    # --- answers kept out of the conversation ----------------------------------
+    async def hold(self, session_id: str, field: str, answer: str) -> None:
+        """Keeps a held answer for the case (dropped if nothing can be passed on)."""
+        if self.enabled:
+            await self.store.hold_answer(session_id, field,
+                                         self._sealer.seal(f"{session_id}:{field}",
+                                                           answer[:MAX_HELD_CHARS]))
+
+    async def _held(self, session_id: str) -> Dict[str, str]:
+        held = {}
+        for field, sealed in (await self.store.held_answers(session_id)).items():
+            opened = self._sealer.open(f"{session_id}:{field}", sealed)
+            if opened is not None:
+                held[field] = opened
+        return held
+
+    # --- submitting ------------------------------------------------------------
+    async def submit(self, session_id: str, answers: Any, consent: str,
+                     contact_given: bool = False, blackmailer: Optional[str] = None,
+                     contact: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        """Writes the case to the outbox; {"reference", "status", "already"}.
+        None if no reporting channel is set up. One case per conversation."""
+        if not self.enabled:
+            return None
+        answers = clean_answers(answers)
+        held = await self._held(session_id)
+        # Staff passing it on: what the person already gave in the questions goes too.
+        by_staff = consent.startswith("staff:")
+        if blackmailer is None and (answers.get("handle") == "given" or by_staff):
+            blackmailer = held.get("blackmailer")
+        if contact is None and (contact_given or by_staff):
+            contact = held.get("contact")
+        answers.pop("handle")
+        transcript = await self.store.messages_after(session_id, 0, with_times=True) or []
+        now = time.time()
+        reference, key = new_reference(), str(uuid.uuid4())
+        body = {
+            "reference": reference,
+            "idempotency_key": key,
+            "submitted_at": iso_time(now),
+            "consent": {"by": "staff" if consent.startswith("staff:") else "victim",
+                        "recorded_at": iso_time(now)},
+            "answers": answers,
+            "blackmailer": (blackmailer or "").strip()[:MAX_HELD_CHARS] or None,
+            "contact": (contact or "").strip()[:MAX_HELD_CHARS] or None,
+            "transcript": [{"from": m["from"], "text": m["text"], "at": m["at"]} for m in transcript],
+        }
+        sealed = self._sealer.seal(reference, json.dumps(body, ensure_ascii=False))
+        case, added = await self.store.add_case({
+            "reference": reference, "session_id": session_id, "idempotency_key": key,
+            "consent": consent, "sealed": sealed, "created_at": now,
+            "give_up_at": now + self.settings.report_give_up_hours * 3600})
+        if added:
+            self._wake.set()
+            self.feed.publish({"type": "cases_changed"})
+            await self.insights.passed_on(session_id)
+        return {"reference": case["reference"], "status": case["status"], "already": not added}
+
+    # --- delivering ------------------------------------------------------------
+    async def deliver_due(self) -> int:
+        """One pass over the cases due now; returns how many were delivered."""
+        delivered = 0
+        for case in await self.store.lease_due_cases(time.time(), LEASE_SECONDS):
+            if await self._deliver(case):
+                delivered += 1
+        return delivered
+
+    async def _deliver(self, case: Dict[str, Any]) -> bool:
+        reference = case["reference"]
+        body = self._sealer.open(reference, case["sealed"] or "")
+        if body is None:
+            await self._failed(case, "cannot be opened: was REPORT_WEBHOOK_SECRET changed?", give_up=True)
+            return False
+        raw = body.encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": case["idempotency_key"],
+                   SIGNATURE_HEADER: body_signature(self.settings.report_webhook_secret, raw)}
+        try:
+            async with self._http.post(self.settings.report_webhook_url, data=raw, headers=headers,
+                                       timeout=aiohttp.ClientTimeout(total=15)) as response:
+                status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            await self._failed(case, f"no answer ({type(error).__name__})")
+            return False
+        if 200 <= status < 300:
+            await self.store.case_delivered(reference)
+            logger.info("A case was delivered to the reporting channel.")
+            self.feed.publish({"type": "cases_changed"})
+            return True
+        await self._failed(case, f"HTTP {status}")
+        return False
+
+    async def _failed(self, case: Dict[str, Any], error: str, give_up: bool = False) -> None:
+        now = time.time()
+        give_up = give_up or now >= case["give_up_at"]
+        first, most = self.settings.report_retry_first_seconds, self.settings.report_retry_max_seconds
+        delay = min(first * 2 ** case["attempts"], most) * random.uniform(0.8, 1.2)
+        await self.store.case_attempt_failed(case["reference"], error, now + delay, give_up)
+        if give_up:
+            logger.warning("A case could not be delivered to the reporting channel; "
+                           "gave up (%s). Staff can retry it from the console.", error)
+            self.feed.publish({"type": "case_failed", "reference": case["reference"]})
+        else:
+            logger.warning("A case could not be delivered yet (%s); will retry.", error)
+        self.feed.publish({"type": "cases_changed"})
+
+    async def retry(self, reference: str) -> bool:
+        """Staff: a failed case back in the outbox, for another REPORT_GIVE_UP_HOURS."""
+        retried = await self.store.retry_case(
+            reference, time.time() + self.settings.report_give_up_hours * 3600)
+        if retried:
+            self._wake.set()
+            self.feed.publish({"type": "cases_changed"})
+        return retried
+
+    async def run(self) -> None:
+        """Delivers due cases until cancelled; wakes at once for a new case."""
+        while True:
+            try:
+                await self.deliver_due()
+                due = await self.store.next_case_due()
+            except Exception as error:  # noqa: BLE001 - a failed pass must not stop the next one
+                log_failure(logger, "A delivery pass failed", error)
+                due = None
+            wait = POLL_SECONDS if due is None else min(max(due - time.time(), 0.05), POLL_SECONDS)
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+REPORTS = web.AppKey("reports", Reporting)
+
+
+async def delivering(app: web.Application):
+    reporting = app[REPORTS]
+    task = asyncio.create_task(reporting.run()) if reporting.enabled else None
+    yield
+    if task:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await reporting.close()
+
+
+# --- the staff console: cases, and passing one on for the person ---------------
+async def list_cases(request: web.Request) -> web.Response:
+    """GET /staff/api/cases -> {"enabled", "counts": {pending, delivered, failed}, "cases"}."""
+    store = request.app[REPORTS].store
+    return web.json_response({"enabled": request.app[REPORTS].enabled,
+                              "counts": await store.case_counts(),
+                              "cases": [staff_view(c) for c in await store.cases()]})
+
+
+async def retry_case(request: web.Request) -> web.Response:
+    """POST /staff/api/cases/{reference}/retry: a failed case, tried again."""
+    reference = request.match_info["reference"]
+    if not await request.app[REPORTS].retry(reference):
+        return json_error(409, "Only a case whose delivery failed can be retried.")
+    await request.app[REPORTS].store.audit(staff(request), "case_retry", reference)
+    return web.json_response({"reference": reference, "status": "pending"})
+
+
+async def report_for_them(request: web.Request) -> web.Response:
+    """POST /staff/api/conversations/{id}/report {"consent": true, "answers"?,
+    "blackmailer"?, "contact"?}: during a handoff, with the person's consent."""
+    reporting, handoffs = request.app[REPORTS], request.app[HANDOFFS]
+    try:
+        data = await read_json_object(request)
+        extra = {name: check_optional_text(data.get(name), MAX_HELD_CHARS)
+                 for name in ("blackmailer", "contact")}
+    except BadInput as problem:
+        return json_error(problem.status, problem.message)
+    if data.get("consent") is not True:
+        return json_error(400, "Pass a case on only once the person has agreed in the chat: "
+                               "then confirm their consent.")
+    if not reporting.enabled:
+        return json_error(503, "No reporting channel is set up here (REPORT_WEBHOOK_URL).")
+    conversation = request.match_info["id"]
+    try:
+        handoff = await handoffs.held_by(conversation, staff(request))
+    except HandoffError as problem:
+        return json_error(problem.status, problem.message)
+    session_id = handoff["session_id"]
+    case = await reporting.submit(session_id, data.get("answers"), consent=f"staff:{staff(request)}",
+                                  **extra)
+    await reporting.store.audit(staff(request), "case_passed_on_with_consent", conversation)
+    if not case["already"]:
+        notice = reply("gateway_case_passed_on")
+        notice["text"] = notice["text"].format(reference=case["reference"])
+        await handoffs.chats.push(session_id, [{"from": "bot", **notice}])
+    return web.json_response(case)
+
+
+def check_optional_text(value: Any, limit: int) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadInput(400, f"Give it as text of at most {limit} characters.")
+    return value
+
+
+def setup_routes(app: web.Application) -> None:
+    chats = app[CONVERSATIONS]
+    app[REPORTS] = Reporting(chats.store, app[SETTINGS], chats.staff_feed, chats.insights)
+    chats.keep_answer = app[REPORTS].hold
+    app.cleanup_ctx.append(delivering)
+    app.router.add_get(API + "cases", list_cases)
+    app.router.add_post(API + "cases/{reference}/retry", retry_case)
+    app.router.add_post(API + "conversations/{id}/report", report_for_them)
+

@@ -1,0 +1,188 @@
+"""The handoff queue: a conversation handed from the bot to a person and back.
+
+    request (action_handoff, via the internal API) -> waiting
+    claim (one staff member)                        -> claimed: the bot is paused
+    release (back to the bot) or close              -> ended: the bot resumes
+
+Crisis conversations go to the top of the queue; the rest by waiting time.
+Staff see a handoff's own random id, never the session id, chat id or number.
+Every staff action is written to the audit log (who, what, when, which handoff).
+"""
+import math
+import secrets
+import time
+from typing import Any, Dict, List, Optional
+
+from bot.conversation.turn import Conversations, normalise
+from bot.conversation.assistant import AssistantUnavailable
+from bot.conversation.replies import reply
+from bot.staff.feed import StaffFeed
+from bot.store import OPEN, iso_time
+from bot.staff.hours import SupportHours
+
+
+class HandoffError(Exception):
+    """A staff action that can't be done: status 404, 403 or 409, and why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+NOT_FOUND = HandoffError(404, "No such conversation in the queue.")
+
+
+def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
+    """A handoff as staff see it: no session id, no chat id."""
+    return {
+        "id": handoff["id"],
+        "priority": handoff["priority"],
+        "status": handoff["status"],
+        "waiting_since": iso_time(handoff["requested_at"]),
+        "claimed_by": handoff["claimed_by"],
+        "channel": handoff.get("channel"),
+        # What the assistant knows (storage.KNOWN_FACTS): "under 18", "someone helping".
+        "under_18": bool(handoff.get("under_18")),
+        "helping_someone": bool(handoff.get("helping_someone")),
+    }
+
+
+class Handoffs:
+    def __init__(self, chats: Conversations, hours: SupportHours, minutes_each: float) -> None:
+        self.chats = chats
+        self.store = chats.store
+        self.hours = hours
+        self.minutes_each = minutes_each
+
+    @property
+    def feed(self) -> StaffFeed:
+        return self.chats.staff_feed
+
+    # --- asked for by the bot ----------------------------------------------------
+    async def request(self, session_id: str, crisis: bool, queue_when_closed: bool,
+                      under_18: bool = False, helping: bool = False) -> Optional[Dict[str, Any]]:
+        """Queues the conversation if someone can take it (or the person agreed to
+        wait for the team); None if there is no such session. `under_18` and
+        `helping` (a parent, carer, friend or professional) show in the queue."""
+        staffed = self.hours.is_open() and self.feed.on_shift() > 0
+        existing = await self.store.handoff_for_session(session_id)
+        already_queued = bool(existing) and existing["status"] in OPEN
+        # Already in the queue (left for the team): a crisis still moves it up.
+        if not staffed and not queue_when_closed and not already_queued:
+            if not await self.store.session_exists(session_id):
+                return None
+            await self.chats.insights.handoff_requested(session_id, answered=False)
+            return {"status": "unavailable",
+                    "reason": "nobody_on_shift" if self.hours.is_open() else "out_of_hours",
+                    "opens": None if self.hours.is_open() else self.hours.describe_next_opening()}
+        # In a crisis, or waiting for the team to come back, the bot keeps talking.
+        handoff = await self.store.open_handoff(
+            session_id, secrets.token_urlsafe(12), crisis, bot_active=crisis or not staffed)
+        if handoff is None:
+            return None
+        await self.chats.insights.handoff_requested(session_id, answered=staffed)
+        await self.chats.insights.facts_known(session_id, under_18, helping)
+        if await self.store.session_channel(session_id) != "web":
+            await self.chats.addresses.keep(session_id)
+        self.feed.publish({"type": "queue_changed"})
+        position = await self.position(handoff["id"])
+        return {
+            "status": "queued",
+            "position": position,
+            "wait_minutes": self.rough_wait(position),
+            "paused": not handoff["bot_active"],
+            "already": handoff["already"],
+        }
+
+    async def position(self, handoff_id: str) -> int:
+        waiting = [h["id"] for h in await self.store.queue() if h["status"] == "waiting"]
+        return waiting.index(handoff_id) + 1 if handoff_id in waiting else 1
+
+    def rough_wait(self, position: int) -> int:
+        """Minutes: the people ahead, shared between the staff on shift."""
+        return int(math.ceil(position / max(1, self.feed.on_shift())) * self.minutes_each)
+
+    # --- staff ----------------------------------------------------------------
+    async def queue(self) -> List[Dict[str, Any]]:
+        return [public(h) for h in await self.store.queue()]
+
+    async def _open(self, handoff_id: str) -> Dict[str, Any]:
+        handoff = await self.store.handoff(handoff_id)
+        if handoff is None or handoff["status"] not in OPEN:
+            raise NOT_FOUND
+        return handoff
+
+    async def held_by(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        """The open handoff, if this staff member holds it (else 409 or 403)."""
+        handoff = await self._open(handoff_id)
+        if handoff["claimed_by"] is None:
+            raise HandoffError(409, "Claim the conversation first.")
+        if handoff["claimed_by"] != staff:
+            raise HandoffError(403, "Another staff member holds this conversation.")
+        return handoff
+
+    async def conversation(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        handoff = await self._open(handoff_id)
+        messages = await self.store.messages_after(handoff["session_id"], 0, with_times=True)
+        await self.store.audit(staff, "view", handoff_id)
+        channel = await self.store.session_channel(handoff["session_id"])
+        return {**public({**handoff, "channel": channel}), "messages": messages or [],
+                "notes": await self.store.notes(handoff_id)}
+
+    async def claim(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        handoff = await self._open(handoff_id)
+        if handoff["claimed_by"] == staff:
+            return public(handoff)
+        session_id = handoff["session_id"]
+        # In the conversation's turn: a message on its way to the bot finishes first,
+        # and the next one goes to the staff member.
+        async with self.chats.turn(session_id):
+            now = time.time()
+            if not await self.store.set_handoff(
+                    handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
+                    claimed_at=now, bot_active=False):
+                raise HandoffError(409, "Another staff member has already claimed this conversation.")
+            await self.chats.insights.reached_person(session_id, now - handoff["requested_at"], now)
+            if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
+                try:
+                    await self.chats.assistant.handoff(session_id, "paused")
+                    await self.store.set_handoff(handoff_id, {}, bot_paused=True)
+                except AssistantUnavailable:
+                    pass  # the gateway keeps the bot out of it all the same
+            await self.chats.push(
+                session_id, [{"from": "bot", **reply("gateway_staff_joined")}], locked=True)
+        await self.store.audit(staff, "claim", handoff_id)
+        self.feed.publish({"type": "queue_changed"})
+        return public(await self._open(handoff_id))
+
+    async def reply(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
+        handoff = await self.held_by(handoff_id, staff)
+        stored = await self.chats.add_staff_message(handoff["session_id"], text)
+        if not stored:
+            raise NOT_FOUND  # deleted meanwhile (forget me, retention)
+        await self.store.audit(staff, "reply", handoff_id)
+        return stored[0]
+
+    async def note(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
+        await self._open(handoff_id)
+        note = await self.store.add_note(handoff_id, staff, await self.chats.redact(normalise(text)))
+        await self.store.audit(staff, "note", handoff_id)
+        self.feed.publish({"type": "note", "conversation": handoff_id, "note": note})
+        return note
+
+    async def end(self, handoff_id: str, staff: str, how: str) -> Dict[str, Any]:
+        """Back to the bot ("released") or closed: either way the bot resumes."""
+        handoff = await self.held_by(handoff_id, staff)
+        session_id = handoff["session_id"]
+        # In the conversation's turn, so that a message arriving meanwhile can't
+        # resume the bot a second time.
+        async with self.chats.turn(session_id):
+            if not await self.store.set_handoff(
+                    handoff_id, {"claimed_by": staff, "status": "claimed"}, status="ended"):
+                raise NOT_FOUND
+            said = await self.chats.resume_bot(session_id, handoff, how)
+            await self.chats.push(session_id, [{"from": "bot", **m} for m in said], locked=True)
+        await self.chats.addresses.drop(session_id)
+        await self.store.audit(staff, "release" if how == "released" else "close", handoff_id)
+        self.feed.publish({"type": "queue_changed"})
+        return {**public(handoff), "status": "ended"}

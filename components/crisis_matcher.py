@@ -1,7 +1,7 @@
 """Finds crisis wording in a message with spaCy's matchers and the patterns in
 crisis_patterns.yml: the tiers are explained in crisis_safety_net.py.
 
-No Rasa import: Rasa's safety net and the gateway's safety floor (bot/crisis_floor.py,
+No Rasa import: Rasa's safety net and the gateway's safety floor (bot/conversation/crisis_floor.py,
 for when Rasa can't answer) read the same patterns with the same code.
 """
 from pathlib import Path

@@ -1,38 +1,46 @@
-"""The app factory: builds the gateway from Settings, one module per concern."""
+"""The app factory: builds the gateway from Settings. All the wiring is here: the
+services, who delivers a staff reply on each channel, and the background loops.
+Each feature's module only adds its routes; the app keys are in keys.py."""
+import functools
 import logging
 
 from aiohttp import web
 
 from bot import retention
-from bot.insights import api as insights_api
-from bot.messaging import telegram, whatsapp
-from bot.reporting import cases as reports
-from bot.staff import api as staff_api
-from bot.web import api, page as web_page, websocket
-from bot.messaging.addresses import AddressBook
 from bot.bus import make_bus
-from bot.settings import Settings
 from bot.conversation.admission import Admission
-from bot.conversation.turn import Conversations
-from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
-from bot.errors import errors_as_json, security_headers
-from bot.staff.handoffs import Handoffs
-from bot.insights.counts import Insights
-from bot.keys import CONVERSATIONS, SETTINGS
 from bot.conversation.assistant import RasaClient
+from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
+from bot.conversation.locks import TurnLocks
 from bot.conversation.ratelimit import RateLimiter
 from bot.conversation.redaction import Redactor, load_redactor
-from bot.staff.api import AUTH, HANDOFFS
+from bot.conversation.turn import Conversations
+from bot.errors import errors_as_json, security_headers
+from bot.fact_sheet import fact_sheet
+from bot.insights import api as insights_api
+from bot.insights.counts import Insights
+from bot.keys import (AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS,
+                      SETTINGS, TASKS)
+from bot.messaging import shared as messaging, telegram, whatsapp
+from bot.messaging.addresses import AddressBook
+from bot.messaging.provider_http import ProviderHttp
+from bot.reporting import api as reporting_api
+from bot.reporting.outbox import Reporting
+from bot.settings import Settings
+from bot.staff import api as staff_api
 from bot.staff.auth import StaffAuth
 from bot.staff.feed import StaffFeed, presence_running
-from bot.store import Store
+from bot.staff.handoffs import Handoffs
 from bot.staff.hours import SupportHours
-from bot.conversation.locks import TurnLocks
+from bot.store import Store
+from bot.web import api, page, websocket
 
 logger = logging.getLogger(__name__)
 
 # Request bodies: a 2,000-character message is at most 8 kB of UTF-8; webhooks are bigger.
 MAX_BODY_BYTES = 256 * 1024
+# Each feature's routes, in the order they are added.
+FEATURES = (api, websocket, page, telegram, whatsapp, reporting_api, staff_api, insights_api)
 
 
 def create_app(settings: Settings, redactor: Redactor = None,
@@ -45,23 +53,33 @@ def create_app(settings: Settings, redactor: Redactor = None,
     bus = make_bus(settings.redis_url)
     feed = StaffFeed(settings.staff_away_seconds, bus)
     hours = SupportHours(settings.support_hours, settings.support_timezone)
+    insights = Insights(store, hours, feed.on_shift)
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
                           AddressBook(store, settings.channel_id_key),
-                          feed, Insights(store, hours, feed.on_shift), TurnLocks(settings.redis_url),
+                          feed, insights, TurnLocks(settings.redis_url),
                           floor=floor or load_crisis_floor(),
                           admission=Admission(settings.rasa_in_flight))
     app[CONVERSATIONS] = chats
-    app[HANDOFFS] = Handoffs(chats, hours, settings.handoff_minutes_each)
+    app[HANDOFFS] = handoffs = Handoffs(chats, hours, settings.handoff_minutes_each)
     # "Talk to a person", or a crisis, with the action server down: as its action would ask.
-    chats.request_person = lambda session, crisis: app[HANDOFFS].request(session, crisis, False)
+    chats.request_person = lambda session, crisis: handoffs.request(session, crisis, False)
     app[AUTH] = StaffAuth(store, settings.staff_session_hours, settings.channel_id_key,
                           settings.staff_login_address_header)
+    app[REPORTS] = reporting = Reporting(store, settings, feed, insights)
+    chats.keep_answer = reporting.hold  # the answers kept out of the conversation, for a case
 
-    async def close(app: web.Application) -> None:
-        await app[CONVERSATIONS].close()
-        await assistant.close()
-        await store.close()
+    # The pages, with the fact sheet's numbers in them.
+    app[CHAT_PAGE] = page.render_page(settings.quick_exit_url)
+    app[CONSOLE_PAGE] = staff_api.render_console(fact_sheet())
+
+    # The messaging apps: one HTTP client, replies sent in the background, and a
+    # support worker's reply going out the way the person wrote.
+    app[HTTP], app[TASKS] = ProviderHttp(), set()
+    if settings.telegram_enabled:
+        chats.deliverers["telegram"] = functools.partial(telegram.send, app)
+    if settings.whatsapp_enabled:
+        chats.deliverers["whatsapp"] = functools.partial(whatsapp.send, app)
 
     async def sharing(app: web.Application):
         # The other gateways (if any) hear what happens here, and who is on shift.
@@ -70,9 +88,14 @@ def create_app(settings: Settings, redactor: Redactor = None,
             yield
         await bus.close()
 
-    app.cleanup_ctx.append(sharing)
-    app.on_cleanup.append(close)
-    for module in (api, websocket, web_page, telegram, whatsapp, reports, retention, staff_api,
-                   insights_api):
-        module.setup_routes(app)
+    async def close(app: web.Application) -> None:
+        await chats.close()
+        await assistant.close()
+        await store.close()
+
+    # Background loops, stopped in reverse order at shutdown.
+    app.cleanup_ctx.extend([sharing, lambda _: reporting.running(), retention.run_periodically])
+    app.on_cleanup.extend([messaging.finish, close])
+    for feature in FEATURES:
+        feature.setup_routes(app)
     return app

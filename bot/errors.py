@@ -1,11 +1,14 @@
 """Every error the gateway returns is short JSON ({"error": "..."}) with the
 right 4xx/5xx status. Nothing about the code (no stack trace) ever leaves it.
 That includes the requests aiohttp refuses before any of our code runs
-(GuardedAppRunner: both of the gateway's servers use it)."""
+(GuardedAppRunner: both of the gateway's servers use it).
+
+One way to fail: code anywhere raises Problem (a status and words a victim may
+read); errors_as_json answers it, and the WebSocket sends it as a frame."""
 import logging
 import sys
 import traceback
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -28,10 +31,33 @@ def json_error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
+class Problem(Exception):
+    """Why a request can't be done: an HTTP status, and words safe for a frightened
+    person to read (never their data, never the code's). With retry_after, when to
+    try again (the Retry-After header)."""
+
+    def __init__(self, status: int, message: str, retry_after: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.retry_after = status, message, retry_after
+
+    def headers(self) -> Dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+
+    def response(self) -> web.Response:
+        return json_error(self.status, self.message, **self.headers())
+
+    def frame(self) -> Dict[str, Any]:
+        """The same, as the chat's WebSocket sends it."""
+        extra = {} if self.retry_after is None else {"retry_after": self.retry_after}
+        return {"type": "error", "status": self.status, "error": self.message, **extra}
+
+
 @web.middleware
 async def errors_as_json(request: web.Request, handler):
     try:
         return await handler(request)
+    except Problem as problem:
+        return problem.response()
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise

@@ -13,12 +13,10 @@ request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
 """
 from aiohttp import web
 
-from bot.web.api import BadInput, check_session, read_json_object
-from bot.errors import errors_as_json, json_error
-from bot.keys import CONVERSATIONS
-from bot.messaging.shared import same_secret
-from bot.reporting.cases import REPORTS
-from bot.staff.api import HANDOFFS
+from bot.errors import Problem, errors_as_json
+from bot.keys import CONVERSATIONS, HANDOFFS, REPORTS
+from bot.signatures import same_secret
+from bot.web.checks import check_session, read_json_object
 
 
 def create_internal_app(public: web.Application, token: str) -> web.Application:
@@ -26,37 +24,31 @@ def create_internal_app(public: web.Application, token: str) -> web.Application:
     async def action_server_only(request: web.Request, handler):
         given = request.headers.get("Authorization", "")
         if not token or not same_secret(given, f"Bearer {token}"):
-            return json_error(401, "Unknown caller.")
+            raise Problem(401, "Unknown caller.")
         return await handler(request)
 
     app = web.Application(middlewares=[errors_as_json, action_server_only])
 
     async def request_handoff(request: web.Request) -> web.Response:
-        try:
-            data = await read_json_object(request)
-            session = check_session(data.get("session"))
-        except BadInput as problem:
-            return json_error(problem.status, problem.message)
+        data = await read_json_object(request)
+        session = check_session(data.get("session"))
         answer = await public[HANDOFFS].request(session, data.get("crisis") is True,
                                                 data.get("queue_when_closed") is True,
                                                 under_18=data.get("under_18") is True,
                                                 helping=data.get("helping") is True)
         if answer is None:
-            return json_error(404, "No such conversation.")
+            raise Problem(404, "No such conversation.")
         return web.json_response(answer)
 
     async def submit_case(request: web.Request) -> web.Response:
-        try:
-            data = await read_json_object(request)
-            session = check_session(data.get("session"))
-        except BadInput as problem:
-            return json_error(problem.status, problem.message)
+        data = await read_json_object(request)
+        session = check_session(data.get("session"))
         if not await public[CONVERSATIONS].exists(session):
-            return json_error(404, "No such conversation.")
+            raise Problem(404, "No such conversation.")
         answer = await public[REPORTS].submit(session, data.get("answers"), consent="victim",
                                               contact_given=data.get("contact_given") is True)
         if answer is None:
-            return json_error(503, "No reporting channel is set up (REPORT_WEBHOOK_URL).")
+            raise Problem(503, "No reporting channel is set up (REPORT_WEBHOOK_URL).")
         return web.json_response(answer)
 
     app.router.add_post("/internal/handoffs", request_handoff)

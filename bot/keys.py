@@ -1,8 +1,25 @@
-"""Typed keys for what the app shares with its route modules."""
+"""Every typed key the app shares with its route modules, in one place. create_app
+(bot/app.py) sets them all; route modules only read them."""
+import asyncio
+from typing import Set
+
 from aiohttp import web
 
-from bot.settings import Settings
 from bot.conversation.turn import Conversations
+from bot.messaging.provider_http import ProviderHttp
+from bot.reporting.outbox import Reporting
+from bot.settings import Settings
+from bot.staff.auth import StaffAuth
+from bot.staff.handoffs import Handoffs
 
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
+HANDOFFS = web.AppKey("handoffs", Handoffs)
+AUTH = web.AppKey("staff_auth", StaffAuth)
+REPORTS = web.AppKey("reports", Reporting)
+# The pages, rendered once at start-up with the fact sheet's numbers in them.
+CHAT_PAGE = web.AppKey("chat_page", str)
+CONSOLE_PAGE = web.AppKey("staff_console_page", str)
+# The messaging apps: one HTTP client, and the replies being sent in the background.
+HTTP = web.AppKey("provider_http", ProviderHttp)
+TASKS = web.AppKey("background_tasks", Set[asyncio.Task])

@@ -54,7 +54,3 @@ async def run_periodically(app: web.Application):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def setup_routes(app: web.Application) -> None:
-    app.cleanup_ctx.append(run_periodically)

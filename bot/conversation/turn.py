@@ -30,7 +30,7 @@ from bot.messaging.addresses import AddressBook
 from bot.conversation.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.bus import offer
 from bot.conversation.crisis_floor import CrisisChecks, CrisisFloor
-from bot.errors import log_failure
+from bot.errors import Problem, log_failure
 from bot.insights.counts import Insights
 from bot.conversation.language import emoji_meaning, kind_of_text
 from bot.conversation.ratelimit import RateLimiter
@@ -74,22 +74,26 @@ CONTROL_CHARACTERS = re.compile(
     r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
-class SessionNotFound(Exception):
-    message = "This conversation has ended or was deleted. Start a new one."
+# The turn's own problems: the messaging apps answer each in their own words.
+class SessionNotFound(Problem):
+    MESSAGE = "This conversation has ended or was deleted. Start a new one."
+
+    def __init__(self) -> None:
+        super().__init__(404, self.MESSAGE)
 
 
-class Busy(Exception):
-    """Too many people at once: a new conversation can't start just now."""
-    message = reply("gateway_busy")["text"]
-    retry_after = BUSY_RETRY_SECONDS
+class Busy(Problem):
+    """Too many people at once: a new conversation can't start just now. Nothing was
+    kept: the page puts the words back to send again."""
+
+    def __init__(self) -> None:
+        super().__init__(503, reply("gateway_busy")["text"], retry_after=BUSY_RETRY_SECONDS)
 
 
-class RateLimited(Exception):
-    message = "You're sending messages very fast. Please wait a moment."
-
+class RateLimited(Problem):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(429, "You're sending messages very fast. Please wait a moment.",
+                         retry_after=retry_after)
 
 
 def new_session_id() -> str:
@@ -237,7 +241,7 @@ class Conversations:
         # Some words differ by channel.
         channel = started or await self.channel_of(session_id)
         if channel is None:
-            raise SessionNotFound(session_id)
+            raise SessionNotFound()
         wait = self.limiter.retry_after(session_id)
         if wait:
             raise RateLimited(wait)
@@ -275,7 +279,7 @@ class Conversations:
                     shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
             if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
-                raise SessionNotFound(session_id)
+                raise SessionNotFound()
             replies: List[Dict[str, Any]] = []
             if held_for_staff(handoff) and self._team_gone(handoff):
                 replies, handoff = await self._back_to_the_bot(handoff)

@@ -17,12 +17,12 @@ from typing import Dict, List
 
 from aiohttp import web
 
-from bot.web.api import BadInput, read_json_object
-from bot.errors import json_error
-from bot.insights.counts import Insights
-from bot.keys import CONVERSATIONS
 from bot.conversation.replies import domain_intents
-from bot.staff.api import API, AUTH, staff
+from bot.errors import Problem
+from bot.insights.counts import Insights
+from bot.keys import AUTH, CONVERSATIONS
+from bot.staff.api import API, staff
+from bot.web.checks import read_json_object
 from bot.web.page import STATIC
 
 INSIGHTS = API + "insights"
@@ -37,14 +37,11 @@ def insights(request: web.Request) -> Insights:
 
 
 def admins_only(handler):
-    """403 unless an admin; bad input (BadInput) answered with its status and words."""
+    """403 unless an admin."""
     async def checked(request: web.Request) -> web.StreamResponse:
         if not request["staff"]["admin"]:
-            return json_error(403, NOT_ADMIN)
-        try:
-            return await handler(request)
-        except BadInput as problem:
-            return json_error(problem.status, problem.message)
+            raise Problem(403, NOT_ADMIN)
+        return await handler(request)
     return checked
 
 
@@ -53,7 +50,7 @@ def days_asked(request: web.Request) -> int:
     # ASCII digits only: str.isdigit also takes "²", which int() refuses; and a few of
     # them, as int() refuses thousands.
     if not (given.isascii() and given.isdigit()) or len(given) > 3 or not 1 <= int(given) <= MAX_DAYS:
-        raise BadInput(400, f"days must be a whole number from 1 to {MAX_DAYS}.")
+        raise Problem(400, f"days must be a whole number from 1 to {MAX_DAYS}.")
     return int(given)
 
 
@@ -92,10 +89,10 @@ async def unclear(request: web.Request) -> web.Response:
 async def keep(request: web.Request) -> web.Response:
     intent = (await read_json_object(request)).get("intent")
     if intent not in domain_intents():
-        return json_error(400, "Choose one of the assistant's intents.")
+        raise Problem(400, "Choose one of the assistant's intents.")
     store = insights(request).store
     if not await store.keep_unclear(request.match_info["id"], intent):
-        return json_error(404, "That message is gone (its conversation was deleted).")
+        raise Problem(404, "That message is gone (its conversation was deleted).")
     await store.audit(staff(request), "unclear_kept")
     return web.json_response({"id": request.match_info["id"], "intent": intent})
 
@@ -104,7 +101,7 @@ async def keep(request: web.Request) -> web.Response:
 async def dismiss(request: web.Request) -> web.Response:
     store = insights(request).store
     if not await store.drop_unclear(request.match_info["id"]):
-        return json_error(404, "That message is gone already.")
+        raise Problem(404, "That message is gone already.")
     await store.audit(staff(request), "unclear_dismissed")
     return web.json_response({"id": request.match_info["id"], "dismissed": True})
 

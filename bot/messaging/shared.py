@@ -16,49 +16,16 @@ from typing import Any, Awaitable, Dict, List, Optional, Set
 import aiohttp
 from aiohttp import web
 
-from bot.web.api import BadInput, check_text
-from bot.conversation.turn import Busy, Conversations, RateLimited, SessionNotFound
-from bot.errors import log_failure
-from bot.keys import CONVERSATIONS, SETTINGS
 from bot.conversation.replies import reply
+from bot.conversation.turn import Busy, Conversations, RateLimited, SessionNotFound
+from bot.errors import Problem, log_failure
+from bot.keys import CONVERSATIONS, HTTP, SETTINGS, TASKS
+from bot.web.checks import check_text
 
 logger = logging.getLogger(__name__)
 # How long a delivery is remembered: WhatsApp retries an unanswered webhook for up
 # to 7 days, Telegram keeps an update for 24 hours.
 DELIVERY_MEMORY_SECONDS = 7 * 86400
-
-
-class ProviderHttp:
-    """One HTTP client for the providers (and the reporting channel), made on first
-    use inside the event loop."""
-
-    def __init__(self) -> None:
-        self._session: Optional[aiohttp.ClientSession] = None
-
-    def post(self, *args, **kwargs):
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session.post(*args, **kwargs)
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-
-HTTP = web.AppKey("provider_http", ProviderHttp)
-TASKS = web.AppKey("background_tasks", set)
-
-
-def same_secret(given: str, expected: str) -> bool:
-    """Constant-time comparison of a header or query value with our secret.
-    aiohttp keeps undecodable bytes as surrogates: encode them back as they came."""
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
-
-
-def body_signature(secret: str, body: bytes) -> str:
-    """"sha256=<hex HMAC-SHA256 of the raw body>": how WhatsApp signs its webhooks,
-    and how we sign the cases we pass on (bot/reporting/cases.py)."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def user_hash(key: bytes, channel: str, raw_id: str) -> str:
@@ -105,7 +72,7 @@ async def take_turn(app: web.Application, channel: str, raw_user_id: str,
         return [reply("gateway_not_text")]
     try:
         text = check_text(text, settings.max_text_chars)
-    except BadInput as problem:
+    except Problem as problem:
         return [reply("gateway_too_long" if problem.status == 413 else "gateway_no_words")]
     key = user_hash(settings.channel_id_key, channel, raw_user_id)
     for _ in range(2):  # a session erased meanwhile: start a new one once
@@ -169,15 +136,8 @@ async def _post_with_retries(app: web.Application, url: str, headers: Optional[D
 
 
 async def finish(app: web.Application) -> None:
+    """At shutdown: replies still on their way get 10 s, then the client closes."""
     tasks: Set[asyncio.Task] = app[TASKS]
     if tasks:
         await asyncio.wait(tasks, timeout=10)
     await app[HTTP].close()
-
-
-def setup(app: web.Application) -> None:
-    """Once, whichever channel asks first."""
-    if TASKS not in app:
-        app[TASKS] = set()
-        app[HTTP] = ProviderHttp()
-        app.on_cleanup.insert(0, finish)

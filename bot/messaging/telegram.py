@@ -10,11 +10,12 @@ from typing import Any, Dict, Optional, Tuple
 
 from aiohttp import web
 
+from bot.errors import Problem
+from bot.keys import SETTINGS
 from bot.messaging import shared as messaging
-from bot.web.api import parse_json
-from bot.errors import json_error
-from bot.keys import CONVERSATIONS, SETTINGS
-from bot.reporting.cases import NOTES_FILENAME, NOTES_RESPONSE
+from bot.reporting.outbox import NOTES_FILENAME, NOTES_RESPONSE
+from bot.signatures import same_secret
+from bot.web.checks import parse_json
 
 # Telegram's own commands, as the words a person would type.
 COMMANDS = {"/start": "hello", "/help": "help", "/stop": "bye"}
@@ -82,20 +83,20 @@ async def answer(app: web.Application, chat_id: str, text: Optional[str],
 async def webhook(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not settings.telegram_enabled:
-        return json_error(404, "Telegram is not set up here.")
+        raise Problem(404, "Telegram is not set up here.")
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    if not messaging.same_secret(given, settings.telegram_secret):
-        return json_error(401, "Unknown sender.")
+    if not same_secret(given, settings.telegram_secret):
+        raise Problem(401, "Unknown sender.")
     try:
         update = parse_json(await request.read())
     except ValueError:
-        return json_error(400, "The body must be JSON.")
+        raise Problem(400, "The body must be JSON.")
     if not isinstance(update, dict):
-        return json_error(400, "The body must be a JSON object.")
+        raise Problem(400, "The body must be a JSON object.")
     try:
         found, update_id = incoming(update), update.get("update_id")
     except (AttributeError, TypeError):
-        return json_error(400, "Not a Telegram update.")
+        raise Problem(400, "Not a Telegram update.")
     if found and (update_id is None
                   or await messaging.first_delivery(request.app, "telegram", str(update_id))):
         messaging.in_background(request.app, answer(request.app, *found))
@@ -103,11 +104,4 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    async def deliver(chat_id: str, message: Dict[str, Any]) -> bool:
-        """A message the person didn't just ask for (a support worker's reply)."""
-        return await send(app, chat_id, message)
-
-    if app[SETTINGS].telegram_enabled:
-        app[CONVERSATIONS].deliverers["telegram"] = deliver
-    messaging.setup(app)
     app.router.add_post("/webhooks/telegram", webhook)

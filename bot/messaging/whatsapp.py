@@ -11,11 +11,12 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from aiohttp import web
 
+from bot.errors import Problem
+from bot.keys import SETTINGS
 from bot.messaging import shared as messaging
-from bot.web.api import parse_json
-from bot.errors import json_error
-from bot.keys import CONVERSATIONS, SETTINGS
-from bot.reporting.cases import NOTES_FILENAME, NOTES_RESPONSE
+from bot.reporting.outbox import NOTES_FILENAME, NOTES_RESPONSE
+from bot.signatures import body_signature, same_secret
+from bot.web.checks import parse_json
 
 
 def incoming(payload: Dict[str, Any]) -> Iterator[Tuple[str, str, Optional[str]]]:
@@ -88,36 +89,36 @@ async def answer(app: web.Application, number: str, text: Optional[str]) -> None
 async def verify(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not settings.whatsapp_enabled:
-        return json_error(404, "WhatsApp is not set up here.")
+        raise Problem(404, "WhatsApp is not set up here.")
     query = request.query
     token = query.get("hub.verify_token", "")
-    if query.get("hub.mode") == "subscribe" and messaging.same_secret(
+    if query.get("hub.mode") == "subscribe" and same_secret(
             token, settings.whatsapp_verify_token):
         return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
-    return json_error(403, "Verification failed.")
+    raise Problem(403, "Verification failed.")
 
 
 async def webhook(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not settings.whatsapp_enabled:
-        return json_error(404, "WhatsApp is not set up here.")
+        raise Problem(404, "WhatsApp is not set up here.")
     body = await request.read()
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not signature:
-        return json_error(401, "Unsigned request.")
-    expected = messaging.body_signature(settings.whatsapp_app_secret, body)
-    if not messaging.same_secret(signature, expected):
-        return json_error(403, "Bad signature.")
+        raise Problem(401, "Unsigned request.")
+    expected = body_signature(settings.whatsapp_app_secret, body)
+    if not same_secret(signature, expected):
+        raise Problem(403, "Bad signature.")
     try:
         payload = parse_json(body)
     except ValueError:
-        return json_error(400, "The body must be JSON.")
+        raise Problem(400, "The body must be JSON.")
     if not isinstance(payload, dict):
-        return json_error(400, "The body must be a JSON object.")
+        raise Problem(400, "The body must be a JSON object.")
     try:
         messages = list(incoming(payload))
     except (AttributeError, TypeError):
-        return json_error(400, "Not a WhatsApp webhook payload.")
+        raise Problem(400, "Not a WhatsApp webhook payload.")
     for message_id, number, text in messages:
         if not message_id or await messaging.first_delivery(request.app, "whatsapp", message_id):
             messaging.in_background(request.app, answer(request.app, number, text))
@@ -125,8 +126,5 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    if app[SETTINGS].whatsapp_enabled:  # a support worker's reply goes out the same way
-        app[CONVERSATIONS].deliverers["whatsapp"] = lambda number, message: send(app, number, message)
-    messaging.setup(app)
     app.router.add_get("/webhooks/whatsapp", verify)
     app.router.add_post("/webhooks/whatsapp", webhook)

@@ -21,20 +21,15 @@ import html
 
 from aiohttp import WSMsgType, web
 
-from bot.web.api import BadInput, check_text, read_json_object
-from bot.errors import json_error
-from bot.staff.handoffs import HandoffError, Handoffs
-from bot.keys import SETTINGS
-from bot.fact_sheet import FactSheet, fact_sheet
-from bot.staff.auth import (FAILURE_DELAY_SECONDS, StaffAuth, clear_session_cookie, csrf_ok,
-                            set_session_cookie)
+from bot.errors import Problem
+from bot.fact_sheet import FactSheet
+from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SETTINGS
+from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, set_session_cookie
 from bot.staff.feed import SIGNED_OUT
+from bot.web.checks import check_text, read_json_object
 from bot.web.page import STATIC
 from bot.web.websocket import same_origin
 
-AUTH = web.AppKey("staff_auth", StaffAuth)
-HANDOFFS = web.AppKey("handoffs", Handoffs)
-CONSOLE = web.AppKey("staff_console_page", str)
 API = "/staff/api/"
 MAX_USERNAME = 64
 # How often a live console checks that its session is still good, for what no event
@@ -49,9 +44,9 @@ async def staff_only(request: web.Request, handler):
         return await handler(request)
     session = await request.app[AUTH].session(request)
     if session is None:
-        return json_error(401, "Log in first.")
+        raise Problem(401, "Log in first.")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(request, session):
-        return json_error(403, "Missing or wrong X-CSRF-Token header. Reload the console.")
+        raise Problem(403, "Missing or wrong X-CSRF-Token header. Reload the console.")
     request["staff"] = session
     return await handler(request)
 
@@ -62,27 +57,23 @@ def staff(request: web.Request) -> str:
 
 async def login(request: web.Request) -> web.Response:
     if not same_origin(request):
-        return json_error(403, "Log in from the console page.")
-    try:
-        data = await read_json_object(request)
-    except BadInput as problem:
-        return json_error(problem.status, problem.message)
+        raise Problem(403, "Log in from the console page.")
+    data = await read_json_object(request)
     username, password = data.get("username"), data.get("password")
     if not (isinstance(username, str) and isinstance(password, str)
             and 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= 1024):
-        return json_error(400, "Give a username and a password.")
+        raise Problem(400, "Give a username and a password.")
     auth = request.app[AUTH]
     address, wait = await auth.throttle.attempt(request)
     if wait:
-        return json_error(429, "Too many failed attempts from here. Try again later.",
-                          **{"Retry-After": str(wait)})
+        raise Problem(429, "Too many failed attempts from here. Try again later.", retry_after=wait)
     member = await auth.check_password(username, password)
     if member is None:
         # Audited alike for unknown names (as "?"), so timing doesn't tell which exist.
         known = await auth.store.staff_member(username) is not None
         await auth.store.audit(username if known else "?", "login_failed")
         await asyncio.sleep(FAILURE_DELAY_SECONDS)
-        return json_error(401, "Wrong username or password.")
+        raise Problem(401, "Wrong username or password.")
     await auth.throttle.succeeded(address)
     started = await auth.start_session(username)
     await auth.store.audit(username, "login")
@@ -115,24 +106,19 @@ async def queue(request: web.Request) -> web.Response:
 async def staff_action(request: web.Request, action: str, needs_text: bool = False) -> web.Response:
     handoffs = request.app[HANDOFFS]
     conversation = request.match_info["id"]
-    try:
-        if needs_text:
-            data = await read_json_object(request)
-            text = check_text(data.get("text"), request.app[SETTINGS].max_text_chars)
-        if action == "view":
-            result = await handoffs.conversation(conversation, staff(request))
-        elif action == "claim":
-            result = await handoffs.claim(conversation, staff(request))
-        elif action == "reply":
-            result = await handoffs.reply(conversation, staff(request), text)
-        elif action == "note":
-            result = await handoffs.note(conversation, staff(request), text)
-        else:
-            result = await handoffs.end(conversation, staff(request), action)
-    except BadInput as problem:
-        return json_error(problem.status, problem.message)
-    except HandoffError as problem:
-        return json_error(problem.status, problem.message)
+    if needs_text:
+        data = await read_json_object(request)
+        text = check_text(data.get("text"), request.app[SETTINGS].max_text_chars)
+    if action == "view":
+        result = await handoffs.conversation(conversation, staff(request))
+    elif action == "claim":
+        result = await handoffs.claim(conversation, staff(request))
+    elif action == "reply":
+        result = await handoffs.reply(conversation, staff(request), text)
+    elif action == "note":
+        result = await handoffs.note(conversation, staff(request), text)
+    else:
+        result = await handoffs.end(conversation, staff(request), action)
     return web.json_response(result)
 
 
@@ -146,7 +132,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     """Pushes {"type": "queue", "conversations"}, {"type": "message", "conversation",
     "message"}, {"type": "note", ...} and {"type": "undelivered"}."""
     if not same_origin(request):
-        return json_error(403, "Connect from the console page.")
+        raise Problem(403, "Connect from the console page.")
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
     handoffs, auth = request.app[HANDOFFS], request.app[AUTH]
@@ -207,11 +193,10 @@ def render_console(sheet: FactSheet) -> str:
 
 
 async def console(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[CONSOLE], content_type="text/html", charset="utf-8")
+    return web.Response(text=request.app[CONSOLE_PAGE], content_type="text/html", charset="utf-8")
 
 
 def setup_routes(app: web.Application) -> None:
-    app[CONSOLE] = render_console(fact_sheet())
     app.router.add_get("/staff", console)
     app.router.add_post(API + "login", login)
     app.router.add_post(API + "logout", logout)

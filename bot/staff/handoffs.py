@@ -16,20 +16,13 @@ from typing import Any, Dict, List, Optional
 from bot.conversation.turn import Conversations, normalise
 from bot.conversation.assistant import AssistantUnavailable
 from bot.conversation.replies import reply
+from bot.errors import Problem
 from bot.staff.feed import StaffFeed
 from bot.store import OPEN, iso_time
 from bot.staff.hours import SupportHours
 
 
-class HandoffError(Exception):
-    """A staff action that can't be done: status 404, 403 or 409, and why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-NOT_FOUND = HandoffError(404, "No such conversation in the queue.")
+NOT_FOUND = "No such conversation in the queue."
 
 
 def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
@@ -109,16 +102,16 @@ class Handoffs:
     async def _open(self, handoff_id: str) -> Dict[str, Any]:
         handoff = await self.store.handoff(handoff_id)
         if handoff is None or handoff["status"] not in OPEN:
-            raise NOT_FOUND
+            raise Problem(404, NOT_FOUND)
         return handoff
 
     async def held_by(self, handoff_id: str, staff: str) -> Dict[str, Any]:
         """The open handoff, if this staff member holds it (else 409 or 403)."""
         handoff = await self._open(handoff_id)
         if handoff["claimed_by"] is None:
-            raise HandoffError(409, "Claim the conversation first.")
+            raise Problem(409, "Claim the conversation first.")
         if handoff["claimed_by"] != staff:
-            raise HandoffError(403, "Another staff member holds this conversation.")
+            raise Problem(403, "Another staff member holds this conversation.")
         return handoff
 
     async def conversation(self, handoff_id: str, staff: str) -> Dict[str, Any]:
@@ -141,7 +134,7 @@ class Handoffs:
             if not await self.store.set_handoff(
                     handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
                     claimed_at=now, bot_active=False):
-                raise HandoffError(409, "Another staff member has already claimed this conversation.")
+                raise Problem(409, "Another staff member has already claimed this conversation.")
             await self.chats.insights.reached_person(session_id, now - handoff["requested_at"], now)
             if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
                 try:
@@ -159,7 +152,7 @@ class Handoffs:
         handoff = await self.held_by(handoff_id, staff)
         stored = await self.chats.add_staff_message(handoff["session_id"], text)
         if not stored:
-            raise NOT_FOUND  # deleted meanwhile (forget me, retention)
+            raise Problem(404, NOT_FOUND)  # deleted meanwhile (forget me, retention)
         await self.store.audit(staff, "reply", handoff_id)
         return stored[0]
 
@@ -179,7 +172,7 @@ class Handoffs:
         async with self.chats.turn(session_id):
             if not await self.store.set_handoff(
                     handoff_id, {"claimed_by": staff, "status": "claimed"}, status="ended"):
-                raise NOT_FOUND
+                raise Problem(404, NOT_FOUND)
             said = await self.chats.resume_bot(session_id, handoff, how)
             await self.chats.push(session_id, [{"from": "bot", **m} for m in said], locked=True)
         await self.chats.addresses.drop(session_id)

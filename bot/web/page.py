@@ -6,13 +6,11 @@ from typing import Optional
 
 from aiohttp import web
 
-from bot.keys import SETTINGS
 from bot.fact_sheet import FactSheet, fact_sheet
+from bot.keys import CHAT_PAGE
 
+# The pages' own files: the chat, the staff console and insights share one folder.
 STATIC = Path(__file__).resolve().parent.parent / "static"
-
-
-PAGE = web.AppKey("chat_page", str)
 
 # index.html names a service's detail as {{service.field}}, e.g. {{emergency.phone}}
 # or {{samaritans.hours}}, so no number is typed into the page: they come from the
@@ -41,7 +39,7 @@ def render_page(quick_exit_url: str, sheet: Optional[FactSheet] = None) -> str:
 
 
 async def index(request: web.Request) -> web.Response:
-    return web.Response(text=request.app[PAGE], content_type="text/html", charset="utf-8")
+    return web.Response(text=request.app[CHAT_PAGE], content_type="text/html", charset="utf-8")
 
 
 async def favicon(request: web.Request) -> web.FileResponse:
@@ -49,7 +47,6 @@ async def favicon(request: web.Request) -> web.FileResponse:
 
 
 def setup_routes(app: web.Application) -> None:
-    app[PAGE] = render_page(app[SETTINGS].quick_exit_url)
     app.router.add_get("/", index)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static", STATIC, follow_symlinks=False)

@@ -16,17 +16,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from bot.web.api import BadInput, check_session, check_text, parse_json
-from bot.conversation.turn import Busy, RateLimited, SessionNotFound
-from bot.errors import json_error, log_failure
-from bot.keys import CONVERSATIONS, SETTINGS
 from bot.conversation.replies import reply
+from bot.conversation.turn import SessionNotFound
+from bot.errors import Problem, json_error, log_failure
+from bot.keys import CONVERSATIONS, SETTINGS
+from bot.web.checks import check_session, check_text, parse_json
 
 logger = logging.getLogger(__name__)
-
-
-def error(status: int, message: str, **extra: Any) -> Dict[str, Any]:
-    return {"type": "error", "status": status, "error": message, **extra}
 
 
 def same_origin(request: web.Request) -> bool:
@@ -79,12 +75,13 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         # At most 12 digits, as GET /api/chat/{session}/messages takes: the database's
         # integers end at 2**63, and a bigger one was an error (500) on reading the backlog.
         if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 10**12:
-            raise BadInput(400, "'after' must be a whole number, 0 or more.")
+            raise Problem(400, "'after' must be a whole number, 0 or more.")
         wanted = data.get("session")
         if wanted is None:
             wanted = await chats.start("web")
         elif not await chats.exists(check_session(wanted)):
-            raise BadInput(404, SessionNotFound.message)
+            # Not SessionNotFound: a join that fails keeps the conversation joined before.
+            raise Problem(404, SessionNotFound.MESSAGE)
         await leave()
         session, listener = wanted, chats.listen(wanted)
         await socket.send_json({"type": "joined", "session": session})
@@ -107,7 +104,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 if frame.type == WSMsgType.BINARY:
-                    await socket.send_json(error(400, "Send JSON text frames."))
+                    await socket.send_json(Problem(400, "Send JSON text frames.").frame())
                 continue
             try:
                 try:
@@ -115,33 +112,28 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 except ValueError:
                     # Only here: a ValueError from inside a turn (a UnicodeEncodeError is
                     # one) is a failure of ours, and was answered "Send JSON." unlogged.
-                    raise BadInput(400, "Send JSON.") from None
+                    raise Problem(400, "Send JSON.") from None
                 if not isinstance(data, dict):
-                    raise BadInput(400, "Send a JSON object.")
+                    raise Problem(400, "Send a JSON object.")
                 kind = data.get("type")
                 if kind == "join":
                     await join(data)
                 elif kind == "say":
                     if session is None:
-                        raise BadInput(400, "Join a conversation first.")
+                        raise Problem(400, "Join a conversation first.")
                     # Replies arrive through the listener, like everything else.
                     await chats.say(session, check_text(data.get("text"), max_chars))
                 else:
-                    raise BadInput(400, "Unknown message type.")
-            except BadInput as problem:
-                await socket.send_json(error(problem.status, problem.message))
-            except SessionNotFound:
-                await leave()
-                await socket.send_json(error(404, SessionNotFound.message))
-            except RateLimited as limit:
-                await socket.send_json(error(429, limit.message, retry_after=limit.retry_after))
-            except Busy:
-                await socket.send_json(error(503, Busy.message, retry_after=Busy.retry_after))
+                    raise Problem(400, "Unknown message type.")
+            except Problem as problem:
+                if isinstance(problem, SessionNotFound):  # deleted meanwhile: nothing to hear
+                    await leave()
+                await socket.send_json(problem.frame())
             except ConnectionResetError:
                 raise  # the person is gone: see below
             except Exception as failure:  # noqa: BLE001 - keep the socket, say something kind
                 log_failure(logger, "Unexpected error on the chat socket", failure)
-                await socket.send_json(error(500, reply("gateway_unavailable")["text"]))
+                await socket.send_json(Problem(500, reply("gateway_unavailable")["text"]).frame())
     except ConnectionResetError:
         # The connection dropped before an answer went out (a phone losing its signal):
         # nobody to tell, nothing broken. Closing stops aiohttp's heartbeat, which would

@@ -1,7 +1,7 @@
 """The reporting channel: cases passed on, with consent, to REPORT_WEBHOOK_URL.
 
     the person says yes (actions/report.py), or staff do it for them with their
-    consent during a handoff (the staff routes at the end of this module)
+    consent during a handoff (the staff routes: bot/reporting/api.py)
       -> submit(): the case is written, sealed, to the outbox in our store, and
          only then is the person told it is passed on (with its reference)
       -> the delivery loop: a JSON POST signed with HMAC-SHA256 (docs/api.md),
@@ -26,20 +26,16 @@ import uuid
 from typing import Any, Dict, Optional
 
 import aiohttp
-from aiohttp import web
 
-from bot.web.api import BadInput, read_json_object
-from bot.settings import Settings
-from bot.errors import json_error, log_failure
-from bot.staff.handoffs import HandoffError
-from bot.insights.counts import Insights
-from bot.keys import CONVERSATIONS, SETTINGS
-from bot.messaging.shared import ProviderHttp, body_signature
 from bot.conversation.replies import reply
-from bot.store.sealing import Sealer
-from bot.staff.api import API, HANDOFFS, staff
+from bot.errors import log_failure
+from bot.insights.counts import Insights
+from bot.messaging.provider_http import ProviderHttp
+from bot.settings import Settings
+from bot.signatures import body_signature
 from bot.staff.feed import StaffFeed
 from bot.store import Store, iso_time
+from bot.store.sealing import Sealer
 
 logger = logging.getLogger(__name__)
 
@@ -237,84 +233,12 @@ class Reporting:
     async def close(self) -> None:
         await self._http.close()
 
-
-REPORTS = web.AppKey("reports", Reporting)
-
-
-async def delivering(app: web.Application):
-    reporting = app[REPORTS]
-    task = asyncio.create_task(reporting.run()) if reporting.enabled else None
-    yield
-    if task:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await reporting.close()
-
-
-# --- the staff console: cases, and passing one on for the person ---------------
-async def list_cases(request: web.Request) -> web.Response:
-    """GET /staff/api/cases -> {"enabled", "counts": {pending, delivered, failed}, "cases"}."""
-    store = request.app[REPORTS].store
-    return web.json_response({"enabled": request.app[REPORTS].enabled,
-                              "counts": await store.case_counts(),
-                              "cases": [staff_view(c) for c in await store.cases()]})
-
-
-async def retry_case(request: web.Request) -> web.Response:
-    """POST /staff/api/cases/{reference}/retry: a failed case, tried again."""
-    reference = request.match_info["reference"]
-    if not await request.app[REPORTS].retry(reference):
-        return json_error(409, "Only a case whose delivery failed can be retried.")
-    await request.app[REPORTS].store.audit(staff(request), "case_retry", reference)
-    return web.json_response({"reference": reference, "status": "pending"})
-
-
-async def report_for_them(request: web.Request) -> web.Response:
-    """POST /staff/api/conversations/{id}/report {"consent": true, "answers"?,
-    "blackmailer"?, "contact"?}: during a handoff, with the person's consent."""
-    reporting, handoffs = request.app[REPORTS], request.app[HANDOFFS]
-    try:
-        data = await read_json_object(request)
-        extra = {name: check_optional_text(data.get(name), MAX_HELD_CHARS)
-                 for name in ("blackmailer", "contact")}
-    except BadInput as problem:
-        return json_error(problem.status, problem.message)
-    if data.get("consent") is not True:
-        return json_error(400, "Pass a case on only once the person has agreed in the chat: "
-                               "then confirm their consent.")
-    if not reporting.enabled:
-        return json_error(503, "No reporting channel is set up here (REPORT_WEBHOOK_URL).")
-    conversation = request.match_info["id"]
-    try:
-        handoff = await handoffs.held_by(conversation, staff(request))
-    except HandoffError as problem:
-        return json_error(problem.status, problem.message)
-    session_id = handoff["session_id"]
-    case = await reporting.submit(session_id, data.get("answers"), consent=f"staff:{staff(request)}",
-                                  **extra)
-    await reporting.store.audit(staff(request), "case_passed_on_with_consent", conversation)
-    if not case["already"]:
-        notice = reply("gateway_case_passed_on")
-        notice["text"] = notice["text"].format(reference=case["reference"])
-        await handoffs.chats.push(session_id, [{"from": "bot", **notice}])
-    return web.json_response(case)
-
-
-def check_optional_text(value: Any, limit: int) -> Optional[str]:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise BadInput(400, f"Give it as text of at most {limit} characters.")
-    return value
-
-
-def setup_routes(app: web.Application) -> None:
-    chats = app[CONVERSATIONS]
-    app[REPORTS] = Reporting(chats.store, app[SETTINGS], chats.staff_feed, chats.insights)
-    chats.keep_answer = app[REPORTS].hold
-    app.cleanup_ctx.append(delivering)
-    app.router.add_get(API + "cases", list_cases)
-    app.router.add_post(API + "cases/{reference}/retry", retry_case)
-    app.router.add_post(API + "conversations/{id}/report", report_for_them)
-
+    async def running(self):
+        """Delivers in the background while the app runs (create_app: cleanup_ctx)."""
+        task = asyncio.create_task(self.run()) if self.enabled else None
+        yield
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.close()

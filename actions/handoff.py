@@ -26,6 +26,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.four_steps import next_step, step_response, steps_covered
 from actions.gateway import post_to_gateway
 
 logger = logging.getLogger(__name__)
@@ -134,15 +135,13 @@ class ActionAfterHandoff(Action):
         if tracker.get_slot("handoff") == "closed":
             dispatcher.utter_message(response="utter_handoff_ended")
             return [SlotSet("handoff", None)]
-        from actions.steps import next_step  # here: actions.steps imports this module
-
         dispatcher.utter_message(response="utter_handback")
-        covered = list(tracker.get_slot("steps_covered") or [])
+        covered = steps_covered(tracker)
         step = next_step(covered)
         if step is None:
             dispatcher.utter_message(response="utter_handback_all_steps")
             return [SlotSet("handoff", None)]
-        dispatcher.utter_message(response=f"utter_step_{step}")
+        dispatcher.utter_message(response=step_response(step))
         return [
             SlotSet("handoff", None),
             SlotSet("steps_covered", covered + [step]),

@@ -27,7 +27,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.four_steps import next_step, step_response, steps_covered
-from actions.gateway import post_to_gateway
+from actions.gateway_client import post_to_gateway
 
 logger = logging.getLogger(__name__)
 

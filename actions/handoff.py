@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.four_steps import next_step, step_response, steps_covered
 from actions.gateway_client import post_to_gateway
@@ -111,12 +112,8 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         return await request_handoff(dispatcher, tracker)
 
 
@@ -126,12 +123,8 @@ class ActionAfterHandoff(Action):
     def name(self) -> Text:
         return "action_after_handoff"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("handoff") == "closed":
             dispatcher.utter_message(response="utter_handoff_ended")
             return [SlotSet("handoff", None)]

@@ -9,11 +9,12 @@ keep the evidence, report it) as the conversation goes, "not told twice":
 The steps' order, what counts as already done and which response says each
 step are in actions/four_steps.py, shared with action_after_handoff.
 """
-from typing import Any, Dict, List, Text
+from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.four_steps import (STEP_FOR_INTENT, STEPS, next_step, step_response, steps_already_done,
                                 steps_covered)
@@ -26,12 +27,8 @@ class ActionFourSteps(Action):
     def name(self) -> Text:
         return "action_four_steps"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         intent = tracker.get_intent_of_latest_message()
         covered = steps_covered(tracker)
         last_step = tracker.get_slot("last_step")

@@ -14,11 +14,12 @@ answering rule (data/rules/) and gives, once each, in this order:
 Crisis comes before all of these: its rules answer first, and the help owed
 follows after the person says whether they are safe.
 """
-from typing import Any, Dict, List, Set, Text
+from typing import List, Set, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 HELPERS = ("parent", "friend", "professional")
 HELPING_INTENT = "helping_someone"
@@ -44,12 +45,8 @@ class ActionFacts(Action):
     def name(self) -> Text:
         return "action_facts"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         intent = tracker.get_intent_of_latest_message()
         answered_before: Set[Text] = set(tracker.get_slot("facts_answered") or [])
         answered = set(answered_before)

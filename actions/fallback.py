@@ -3,11 +3,12 @@
 Rasa's default asks "Did you mean 'ask_delete'?"; this asks what the intent
 means instead. The question and buttons are `utter_ask_affirmation` in domain.yml.
 """
-from typing import Any, Dict, List, Text
+from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 # Each fits "Just to check, ...?"
 MEANINGS = {
@@ -55,12 +56,8 @@ class ActionDefaultAskAffirmation(Action):
     def name(self) -> Text:
         return "action_default_ask_affirmation"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [entry["name"] for entry in ranking if entry["name"] in MEANINGS]
         if not guesses:

@@ -25,8 +25,10 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.gateway import post_to_gateway
+from actions.four_steps import next_step, step_response, steps_covered
+from actions.gateway_client import post_to_gateway
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +112,8 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         return await request_handoff(dispatcher, tracker)
 
 
@@ -125,24 +123,18 @@ class ActionAfterHandoff(Action):
     def name(self) -> Text:
         return "action_after_handoff"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("handoff") == "closed":
             dispatcher.utter_message(response="utter_handoff_ended")
             return [SlotSet("handoff", None)]
-        from actions.steps import next_step  # here: actions.steps imports this module
-
         dispatcher.utter_message(response="utter_handback")
-        covered = list(tracker.get_slot("steps_covered") or [])
+        covered = steps_covered(tracker)
         step = next_step(covered)
         if step is None:
             dispatcher.utter_message(response="utter_handback_all_steps")
             return [SlotSet("handoff", None)]
-        dispatcher.utter_message(response=f"utter_step_{step}")
+        dispatcher.utter_message(response=step_response(step))
         return [
             SlotSet("handoff", None),
             SlotSet("steps_covered", covered + [step]),

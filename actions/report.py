@@ -22,7 +22,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.gateway import post_to_gateway
+from actions.gateway_client import post_to_gateway
 
 logger = logging.getLogger(__name__)
 

@@ -1,90 +1,24 @@
-"""The four steps: don't pay, stop replying, keep the evidence, report it.
-
-One action decides which step to give, so the order and the "not told twice"
-rule live in one place:
+"""action_four_steps: which of the four steps to give (don't pay, stop replying,
+keep the evidence, report it) as the conversation goes, "not told twice":
 - a question about one step ("should I pay?", "should I delete it all?") gets
   that step at once;
 - "what next?", "ok", "done" get the first step not yet covered;
 - a step the person says they have already done is not told again;
 - once all four are covered, a short summary and the offer of a person
   (a yes is a handoff: actions/handoff.py).
-The words are the `utter_step_*` responses in domain.yml.
+The steps' order, what counts as already done and which response says each
+step are in actions/four_steps.py, shared with action_after_handoff.
 """
-import re
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from actions.four_steps import (STEP_FOR_INTENT, STEPS, next_step, step_response, steps_already_done,
+                                steps_covered)
 from actions.handoff import request_handoff
-
-STEPS = ("dont_pay", "stop_replying", "keep_evidence", "report")
-
-STEP_FOR_INTENT = {
-    "ask_pay": "dont_pay",
-    "already_paid": "dont_pay",
-    "ask_reply": "stop_replying",
-    "ask_delete": "keep_evidence",
-    "ask_report": "report",
-}
-
-# What people type when they have already done a step. Deliberately narrow:
-# a wrong "done" would skip advice, a missed one only repeats it.
-_NEGATED = re.compile(
-    r"\b(not|never|no|(have|has|had|did|do|does|is|was|are|were|ca|could|would|wo)n'?t"
-    r"|cant|dont|wont)\s+(\w+\s+)?$"
-)
-ALREADY_DONE = {
-    "dont_pay": re.compile(
-        r"\b(didn'?t|did not|haven'?t|have not|won'?t|will not|not going to|never|refused to)"
-        r"\s+(pay|paid|send|sent)\b"
-    ),
-    "stop_replying": re.compile(
-        r"\b(stopped|quit|stopped all)\s+(replying|responding|answering|talking|messaging)\b"
-        r"|\b(blocked|ignoring|ignored)\s+(him|her|them|the account|their account)\b"
-    ),
-    "keep_evidence": re.compile(
-        r"\b(took|taken|saved|made|kept|got)\s+(\w+\s+){0,3}"
-        r"(screenshots?|screenshoots?|screenies|screen shots?|screengrabs?|evidence)\b"
-        r"|\bscreenshotted\b"
-    ),
-    "report": re.compile(
-        r"\b(reported|told|called|rang|phoned|contacted|went to|spoke to|spoken to)\s+"
-        r"(\w+\s+){0,3}(police|101|cops|ceop)\b"
-    ),
-}
-
-
-# Said of the blackmailer, not done by the person: "he took screenshots of our
-# call", "she's blocked me", "he told me the police will arrest me".
-_SOMEONE_ELSE = re.compile(
-    r"\b(he|she|they|hes|shes|he's|she's|theyve|they've|hell|he'll|shell|she'll|theyll|they'll"
-    r"|blackmailer|scammer)\s+(\w+\s+){0,2}$")
-_TOLD_ME = re.compile(r"\btold (me|us)\b")
-# "i haven't paid (him) yet": not paying so far is not a decision not to pay.
-_NOT_YET = re.compile(r"^\s+(\w+\s+){0,2}yet\b")
-
-
-def steps_already_done(text: Text) -> Set[Text]:
-    """The steps that the person's message says they have already done."""
-    lowered = text.lower()
-    done = set()
-    for step, pattern in ALREADY_DONE.items():
-        for match in pattern.finditer(lowered):
-            before, after = lowered[: match.start()], lowered[match.end():]
-            negated = step != "dont_pay" and _NEGATED.search(before)
-            not_theirs = bool(_SOMEONE_ELSE.search(before) or _TOLD_ME.search(match.group()))
-            not_yet = step == "dont_pay" and _NOT_YET.match(after)
-            if not (negated or not_theirs or not_yet):
-                done.add(step)
-                break
-    return done
-
-
-def next_step(covered: List[Text]) -> Optional[Text]:
-    """The first of the four steps not yet covered."""
-    return next((step for step in STEPS if step not in covered), None)
 
 
 class ActionFourSteps(Action):
@@ -93,14 +27,10 @@ class ActionFourSteps(Action):
     def name(self) -> Text:
         return "action_four_steps"
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
         intent = tracker.get_intent_of_latest_message()
-        covered = list(tracker.get_slot("steps_covered") or [])
+        covered = steps_covered(tracker)
         last_step = tracker.get_slot("last_step")
 
         # The summary asked "would you like to talk to a person?", or, with nobody
@@ -130,7 +60,7 @@ class ActionFourSteps(Action):
         step = asked if asked and asked not in told_done else next_step(covered)
         events: List[EventType] = []
         if step:
-            dispatcher.utter_message(response=f"utter_step_{step}")
+            dispatcher.utter_message(response=step_response(step))
             # Under 18 (and writing for themselves): CEOP, and not in trouble for the pictures.
             if step == "report" and tracker.get_slot("under_18") and not tracker.get_slot("for_someone"):
                 dispatcher.utter_message(response="utter_step_report_under_18")

@@ -67,7 +67,7 @@ def sqlite_settings() -> None:
       writes the conversation after every message, in its event loop, and the
       default journal's three syncs per commit held every conversation up (a
       crash of Rasa loses nothing; a power cut may lose the last moments). The
-      log is emptied at every erasure (channels/gateway.py erase_tracker)."""
+      log is emptied at every erasure (channels/gateway_input.py erase_tracker)."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 

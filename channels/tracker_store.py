@@ -14,7 +14,7 @@ this file, so here:
 
 The table, its rows and what `retrieve` returns are Rasa's own: the file can be
 read by SQLTrackerStore and by the erasure and retention code in
-channels/gateway.py, which calls `forget` so the memory never outlives the file.
+channels/gateway_input.py, which calls `forget` so the memory never outlives the file.
 Several Rasa servers (endpoints.replicas.yml) use Rasa's store on PostgreSQL.
 """
 import collections

@@ -1,4 +1,4 @@
-"""Talks to the assistant: Rasa through our own channel (channels/gateway.py),
+"""Talks to the assistant: Rasa through our own channel (channels/gateway_input.py),
 and the action server's health check. Both are on loopback behind the gateway.
 """
 import asyncio

@@ -220,7 +220,7 @@ def test_round_5_set_helpers_without_role_words_and_steps_not_done(finder):
     reached, so that a change that loses ground fails."""
     import yaml
 
-    from actions.steps import steps_already_done
+    from actions.four_steps import steps_already_done
     from tests.conftest import ROOT
 
     sets = yaml.safe_load((ROOT / "tests" / "data" / "helpers_and_steps_blind5.yml").read_text())

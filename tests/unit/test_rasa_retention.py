@@ -1,4 +1,4 @@
-"""Rasa's own retention sweep (channels/gateway.py): conversations idle longer than
+"""Rasa's own retention sweep (channels/gateway_input.py): conversations idle longer than
 the gateway's RETENTION_HOURS (plus grace) are deleted from Rasa's SQL tracker
 store, so that an erasure Rasa missed while it was down can't stay on disk for
 good. On a real SQLite file, as `make run` keeps them."""
@@ -10,7 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels.gateway import erase_idle_trackers, retention_settings
+from channels.gateway_input import erase_idle_trackers, retention_settings
 
 
 def test_idle_conversations_go_and_recent_ones_stay(tmp_path, monkeypatch):

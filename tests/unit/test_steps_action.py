@@ -4,7 +4,8 @@ from typing import Any, Dict, List, Tuple
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.steps import ActionFourSteps, steps_already_done
+from actions.four_steps import steps_already_done
+from actions.steps import ActionFourSteps
 from tests.conftest import make_tracker
 
 

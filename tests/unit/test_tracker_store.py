@@ -14,7 +14,7 @@ from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted,
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels import tracker_store
-from channels.gateway import erase_idle_trackers, erase_tracker
+from channels.gateway_input import erase_idle_trackers, erase_tracker
 from channels.tracker_store import EmbeddedTrackerStore
 
 DOMAIN = Domain.from_dict({"slots": {"under_18": {"type": "bool", "mappings": [{"type": "custom"}]}},
@@ -117,7 +117,7 @@ def test_only_for_sqlite():
 
 def test_an_erasure_that_fails_halfway_still_forgets_the_conversation(tmp_path, monkeypatch):
     """The rows are deleted but emptying the log fails: memory must not serve it again."""
-    import channels.gateway
+    import channels.gateway_input
 
     ours = EmbeddedTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'ours.sqlite3'}")
 
@@ -126,7 +126,7 @@ def test_an_erasure_that_fails_halfway_still_forgets_the_conversation(tmp_path, 
 
     async def scenario():
         await talk(ours, "erased", time.time())
-        monkeypatch.setattr(channels.gateway, "_empty_write_ahead_log", fails)
+        monkeypatch.setattr(channels.gateway_input, "_empty_write_ahead_log", fails)
         with pytest.raises(OSError):
             await erase_tracker(ours, "erased")
         return await ours.retrieve("erased")

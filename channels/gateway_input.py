@@ -1,4 +1,4 @@
-"""The channel the gateway (bot/) talks to Rasa through.
+"""GatewayInput: the Rasa input channel that the gateway (bot/) talks to Rasa through.
 
 Rasa's REST channel drops the response name (`utter_action`) that channels,
 analytics and tests rely on, and it has no way to erase a conversation. This

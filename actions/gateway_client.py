@@ -1,5 +1,5 @@
-"""Calls to the gateway's internal API (bot/internal.py), with the
-shared secret GATEWAY_INTERNAL_TOKEN. Used for handoffs and for passing a case on."""
+"""The actions' client of the gateway's internal API (bot/internal.py): calls with
+the shared secret GATEWAY_INTERNAL_TOKEN. Used for handoffs and for passing a case on."""
 import asyncio
 import logging
 import os

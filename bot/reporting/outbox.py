@@ -27,7 +27,6 @@ from typing import Any, Dict, Optional
 
 import aiohttp
 
-from bot.conversation.replies import reply
 from bot.errors import log_failure
 from bot.insights.counts import Insights
 from bot.messaging.provider_http import ProviderHttp

@@ -16,7 +16,7 @@ from bot.messaging.shared import DELIVERY_MEMORY_SECONDS
 from bot.retention import sweep
 from bot.store import Store
 from tests.support.gateways import gateway, gateway_app
-from tests.stack.test_channels import sent_to_chat, sent_to_number, telegram_text, whatsapp_text
+from tests.support.messaging_apps import sent_to_chat, sent_to_number, telegram_text, whatsapp_text
 
 TELEGRAM_SECRET, WHATSAPP_SECRET = "telegram-duplicates", "whatsapp-duplicates"
 

@@ -3,36 +3,20 @@ on loopback (tests/support/fake_provider.py): signatures, a message round-trip t
 reply on the provider's API, buttons, duplicates, outages, and that the chat id
 or phone number is never stored or logged."""
 import glob
-import hashlib
-import hmac
-import itertools
 import json
 import time
 
 import pytest
 
 from bot.conversation.replies import reply
-from tests.conftest import TELEGRAM_SECRET, WHATSAPP_SECRET, WHATSAPP_VERIFY
+from tests.conftest import TELEGRAM_SECRET, WHATSAPP_VERIFY
+from tests.support.messaging_apps import (IDS, sent_to_chat, sent_to_number, signed, telegram,
+                                          telegram_text, whatsapp, whatsapp_message, whatsapp_text)
 from tests.support.processes import call
-
-IDS = itertools.count(int.from_bytes(hashlib.sha256(b"ids").digest()[:3], "big"))
 
 
 # --- Telegram -------------------------------------------------------------------
-def telegram(stack, update, secret=TELEGRAM_SECRET):
-    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-    return call("POST", f"{stack['base']}/webhooks/telegram", update, headers=headers)
 
-
-def telegram_text(chat_id, text, chat_type="private"):
-    return {"update_id": next(IDS), "message": {
-        "message_id": next(IDS), "date": 1764000000, "text": text,
-        "chat": {"id": chat_id, "type": chat_type},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "Zed", "username": "zed_real_name"}}}
-
-
-def sent_to_chat(provider, chat_id):
-    return lambda r: r["path"].endswith("/sendMessage") and r["json"].get("chat_id") == str(chat_id)
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", TELEGRAM_SECRET + "x", "wrong-ünïcode"])
@@ -137,33 +121,7 @@ def test_a_long_telegram_outage_never_crashes_the_gateway(stack, provider):
 
 
 # --- WhatsApp -------------------------------------------------------------------
-def signed(body: bytes, secret: str = WHATSAPP_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
-
-def whatsapp(stack, payload, signature=...):
-    raw = json.dumps(payload).encode()
-    headers = {} if signature is None else {
-        "X-Hub-Signature-256": signed(raw) if signature is ... else signature}
-    return call("POST", f"{stack['base']}/webhooks/whatsapp", raw=raw, headers=headers)
-
-
-def whatsapp_message(number, message):
-    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
-        "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "447700900000", "phone_number_id": "1098765"},
-            "contacts": [{"profile": {"name": "Zed Realname"}, "wa_id": number}],
-            "messages": [{"from": number, "id": f"wamid.{next(IDS)}", "timestamp": "1764000000",
-                          **message}]}}]}]}
-
-
-def whatsapp_text(number, text):
-    return whatsapp_message(number, {"type": "text", "text": {"body": text}})
-
-
-def sent_to_number(number):
-    return lambda r: r["path"] == "/1098765/messages" and r["json"].get("to") == number
 
 
 def words_on_whatsapp(request) -> str:

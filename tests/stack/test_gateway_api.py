@@ -336,7 +336,7 @@ def test_old_conversations_are_deleted_by_the_retention_job(stack, start_gateway
         time.sleep(0.5)
     assert rasa_user_events(stack, session) == []
     # Its anonymous counts outlive it (bot/insights/counts.py).
-    from tests.stack.test_insights_stack import raw_counts
+    from tests.support.counts import raw_counts
     assert asyncio.run(raw_counts(gateway["env"]["DATABASE_URL"]))["conversations"] == 1
     # A conversation that is still going is kept.
     _, _, fresh = chat(None, "hi", base=gateway["base"])

@@ -190,7 +190,7 @@ async def test_two_victims_are_helped_by_a_person_and_handed_back(any_stack, pro
 
 
 async def test_a_whatsapp_person_gets_the_staff_reply_on_whatsapp(stack, provider, staff_on_shift_sqlite):
-    from tests.stack.test_channels import sent_to_number, whatsapp, whatsapp_text
+    from tests.support.messaging_apps import sent_to_number, whatsapp, whatsapp_text
 
     number = f"4477009{secrets.randbelow(10 ** 5):05d}"
     since = len(provider.requests)

@@ -17,22 +17,14 @@ from bot.insights.counts import NOT_UNDERSTOOD, Insights
 from bot.store import Store
 from bot.staff.hours import SupportHours
 from tests.support.handoff_clients import PASSWORD, Staff, Victim, add_staff, responses, signed_in_staff
-from tests.stack.test_staff_console import open_console
-from tests.stack.test_web_page import (ARTIFACTS, WAIT_MS, browser,  # noqa: F401 - browser is a fixture
-                                 serious_accessibility_problems)
+from tests.support.browser import ARTIFACTS, WAIT_MS, open_console, serious_accessibility_problems
+from tests.support.counts import raw_counts
 
 STEPS = {"step_1": "utter_step_dont_pay", "step_2": "utter_step_stop_replying",
          "step_3": "utter_step_keep_evidence", "step_4": "utter_step_report"}
 ASKED_FOR_A_PERSON = {"utter_handoff_queued", "utter_handoff_crisis", "utter_handoff_queued_later",
                       "utter_handoff_closed_hours", "utter_handoff_nobody_on_shift"}
 
-
-async def raw_counts(database_url: str) -> Dict[str, int]:
-    """Every counter's total, straight from the store (the page hides small ones)."""
-    store = Store(database_url)
-    per_day, _ = await store.insight_sums([(0, 2 ** 40)])  # all time as one "day"
-    await store.close()
-    return {name: total for _, name, total in per_day}
 
 
 def expected_from(transcripts: List[List[Dict]]) -> Dict[str, int]:

@@ -12,8 +12,7 @@ from tests.conftest import INTERNAL_TOKEN, REPORT_SECRET
 from tests.support.fake_receiver import FakeReceiver
 from tests.support.handoff_clients import PASSWORD, Victim, add_staff, responses
 from tests.support.processes import call
-from tests.stack.test_web_page import (ARTIFACTS, browser,  # noqa: F401 - browser is a fixture
-                                 send, serious_accessibility_problems)
+from tests.support.browser import ARTIFACTS, open_console, send, serious_accessibility_problems
 
 REFERENCE = re.compile(r"\bSX-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
@@ -98,19 +97,6 @@ def as_victim(base, *texts, session=None, wait_for=None):
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, talk()).result(timeout=120)
 
-
-def open_console(browser, system, prefix, *flags):
-    """A new staff account (`flags`: e.g. "--admin"), logged in on the console page in its
-    own browser context."""
-    name = f"{prefix}{secrets.token_hex(3)}"
-    add_staff(system["env"], name, PASSWORD, *flags)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    console = context.new_page()
-    console.goto(system["base"] + "/staff")
-    console.fill("#username", name)
-    console.fill("#password", PASSWORD)
-    console.click("#login-submit")
-    return context, console
 
 
 def test_a_support_worker_passes_a_case_on_with_consent_from_the_console(stack, receiver, browser):

@@ -8,53 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-WAIT_MS = 30_000  # a turn on a busy CI machine
-# Without these, Chromium reaches out to Google's servers, which this machine can't.
-QUIET = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=QUIET)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def bot_messages(page):
-    return page.locator("#messages .message.from-bot")
-
-
-def send(page, text):
-    before = bot_messages(page).count()
-    page.fill("#message-input", text)
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
-        timeout=30_000)
-
-
-def serious_accessibility_problems(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in violations if v["impact"] in ("serious", "critical")]
+from tests.support.browser import (ARTIFACTS, WAIT_MS, bot_messages, send,
+                                   serious_accessibility_problems, tap)
 
 
 def test_a_victim_chats_taps_a_button_and_the_page_is_accessible(stack, page):
@@ -193,14 +148,6 @@ def test_the_page_loads_nothing_from_anywhere_else(stack, page):
     assert all(url.startswith(stack["base"]) for url in requested if url not in sockets), requested
     assert page.context.cookies() == []
 
-
-def tap(page, title):
-    """Taps the quick reply with this title and waits for the bot's answer."""
-    before = bot_messages(page).count()
-    page.locator(".quick-replies .quick-reply", has_text=title).first.click()
-    page.wait_for_function(
-        "n => document.querySelectorAll('#messages .message.from-bot').length > n", arg=before,
-        timeout=30_000)
 
 
 def test_getting_ready_to_report_ends_with_notes_to_download(stack, page):

@@ -1,6 +1,5 @@
 """The domain keeps the conversation contract and states the facts exactly."""
 import re
-from pathlib import Path
 
 import pytest
 

@@ -9,7 +9,7 @@ process log has no Traceback or "Unexpected error" from it.
 The socket is driven by a client of our own that can send any frame at all
 (invalid UTF-8 in a text frame, reserved bits and opcodes, fragments, frames over
 the size limit, compressed garbage); the page's protocol is in bot/web/websocket.py
-and bot/static/chat.js. The webhooks are fuzzed at the door (secrets, signatures,
+and bot/static/chat/. The webhooks are fuzzed at the door (secrets, signatures,
 content types and encodings) and, signed as Telegram and Meta sign them, in their
 payloads. Derandomized with fixed example counts, so CI sees the same cases each run.
 """

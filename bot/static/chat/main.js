@@ -1,0 +1,23 @@
+// The chat page (index.html): wires the modules together. Start reading here.
+//   connection.js  the WebSocket, with a plain HTTP fallback; sending
+//   messages.js    the conversation on screen: messages, suggested replies, scrolling
+//   composer.js    the message box
+//   status.js      the status line (with the emergency number), typing, pauses
+//   quick-exit.js  leaving at once: the button or Esc three times
+//   storage.js     which conversation this tab is in (sessionStorage)
+import { byId } from "../common.js";
+import { setupComposer } from "./composer.js";
+import { sendText, start, stop } from "./connection.js";
+import { hideStarters, onQuickReply } from "./messages.js";
+import { setupQuickExit } from "./quick-exit.js";
+
+setupQuickExit(stop);
+setupComposer(sendText);
+onQuickReply(sendText);
+// Starters aren't buttons the bot showed, so they go as ordinary typed text (the title).
+byId("starters").querySelectorAll(".starter").forEach((button) => {
+  button.addEventListener("click", () => {
+    if (sendText(button.textContent.trim())) hideStarters();
+  });
+});
+start();

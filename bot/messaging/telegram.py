@@ -90,13 +90,13 @@ async def webhook(request: web.Request) -> web.Response:
     try:
         update = parse_json(await request.read())
     except ValueError:
-        raise Problem(400, "The body must be JSON.")
+        raise Problem(400, "The body must be JSON.") from None
     if not isinstance(update, dict):
         raise Problem(400, "The body must be a JSON object.")
     try:
         found, update_id = incoming(update), update.get("update_id")
     except (AttributeError, TypeError):
-        raise Problem(400, "Not a Telegram update.")
+        raise Problem(400, "Not a Telegram update.") from None
     if found and (update_id is None
                   or await messaging.first_delivery(request.app, "telegram", str(update_id))):
         messaging.in_background(request.app, answer(request.app, *found))

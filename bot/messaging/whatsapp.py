@@ -112,13 +112,13 @@ async def webhook(request: web.Request) -> web.Response:
     try:
         payload = parse_json(body)
     except ValueError:
-        raise Problem(400, "The body must be JSON.")
+        raise Problem(400, "The body must be JSON.") from None
     if not isinstance(payload, dict):
         raise Problem(400, "The body must be a JSON object.")
     try:
         messages = list(incoming(payload))
     except (AttributeError, TypeError):
-        raise Problem(400, "Not a WhatsApp webhook payload.")
+        raise Problem(400, "Not a WhatsApp webhook payload.") from None
     for message_id, number, text in messages:
         if not message_id or await messaging.first_delivery(request.app, "whatsapp", message_id):
             messaging.in_background(request.app, answer(request.app, number, text))

@@ -137,6 +137,6 @@ class ActionAfterHandoff(Action):
         dispatcher.utter_message(response=step_response(step))
         return [
             SlotSet("handoff", None),
-            SlotSet("steps_covered", covered + [step]),
+            SlotSet("steps_covered", [*covered, step]),
             SlotSet("last_step", step),
         ]

@@ -16,8 +16,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.four_steps import (STEP_FOR_INTENT, STEPS, next_step, step_response, steps_already_done,
-                                steps_covered)
+from actions.four_steps import (
+    STEP_FOR_INTENT,
+    STEPS,
+    next_step,
+    step_response,
+    steps_already_done,
+    steps_covered,
+)
 from actions.handoff import request_handoff
 
 

@@ -19,9 +19,9 @@ from bot.errors import errors_as_json, security_headers
 from bot.fact_sheet import fact_sheet
 from bot.insights import api as insights_api
 from bot.insights.counts import Insights
-from bot.keys import (AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS,
-                      SETTINGS, TASKS)
-from bot.messaging import shared as messaging, telegram, whatsapp
+from bot.keys import AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS, SETTINGS, TASKS
+from bot.messaging import shared as messaging
+from bot.messaging import telegram, whatsapp
 from bot.messaging.addresses import AddressBook
 from bot.messaging.provider_http import ProviderHttp
 from bot.reporting import api as reporting_api

@@ -35,7 +35,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-
 logger = logging.getLogger(__name__)
 
 HANDOFF_STATES = ("paused", "released", "closed", "resumed")

@@ -113,8 +113,9 @@ def main() -> None:
     keep_slots_out_of_logs()
     # Rasa reads its arguments from sys.argv; /proc/<pid>/cmdline keeps ours.
     sys.argv = rasa_arguments(os.environ)
-    from channels import speedups
     from rasa.__main__ import main as rasa_main
+
+    from channels import speedups
 
     speedups.apply()
 

@@ -14,8 +14,8 @@ from typing import Any, Dict, Text
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
-from rasa.utils.tensorflow.models import RasaModel
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.utils.tensorflow.models import RasaModel
 
 _SCHEMA = RemoteAction.action_response_format_spec()
 _VALIDATOR = validator_for(_SCHEMA)(_SCHEMA)

@@ -19,7 +19,6 @@ from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
 from components.spacy_path import installed_model_path
 
-
 UNUSED = ["parser", "ner"]
 
 

@@ -312,7 +312,7 @@ async def bench(args: argparse.Namespace) -> Dict[str, Any]:
                   else "embedded (SQLite, in-process)"},
         "ready_seconds": round(ready, 1),
         "loads": loads,
-        "per_message": per_message_costs(OPENERS + ["thank you", "hi"]),
+        "per_message": per_message_costs([*OPENERS, "thank you", "hi"]),
         "memory_mb": memory,
         "memory_total_mb": round(sum(memory.values()), 1),
     }

@@ -225,7 +225,7 @@ def main() -> int:
     client = Client(args.base, args.rasa, args.token)
     for kind, names in SETS.items():
         for name in names:
-            if args.only and name not in args.only or not (TESTS / name).exists():
+            if (args.only and name not in args.only) or not (TESTS / name).exists():
                 continue
             score = score_set(client, kind, name)
             print(summary(kind, name, score))

@@ -16,7 +16,7 @@ from typing import Dict, List, Tuple
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot.conversation.redaction import KINDS, load_redactor  # noqa: E402
+from bot.conversation.redaction import KINDS, load_redactor
 
 
 def labelled_spans(text: str, pii: List[Dict[str, str]]) -> List[Tuple[int, int, str]]:

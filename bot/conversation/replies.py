@@ -9,8 +9,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from bot.settings import ROOT
 from bot.fact_sheet import fact_sheet
+from bot.settings import ROOT
 
 # The numbers come from the fact sheet (services.yml), never typed here.
 _SHEET = fact_sheet()

@@ -21,26 +21,26 @@ import contextlib
 import logging
 import re
 import secrets
-import unicodedata
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
-from bot.messaging.addresses import AddressBook
-from bot.conversation.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.bus import offer
-from bot.conversation.crisis_floor import CrisisChecks, CrisisFloor
-from bot.errors import Problem, log_failure
-from bot.insights.counts import Insights
-from bot.conversation.language import emoji_meaning, kind_of_text
-from bot.conversation.ratelimit import RateLimiter
+from bot.conversation.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.conversation.assistant import AssistantUnavailable, RasaClient
+from bot.conversation.crisis_floor import CrisisChecks, CrisisFloor
+from bot.conversation.language import emoji_meaning, kind_of_text
+from bot.conversation.locks import TurnLocks
+from bot.conversation.ratelimit import RateLimiter
 from bot.conversation.redaction import Redactor
 from bot.conversation.replies import domain_reply, reply
+from bot.errors import Problem, log_failure
+from bot.insights.counts import Insights
+from bot.messaging.addresses import AddressBook
 from bot.reporting.held_answers import HELD_PAYLOAD, HELD_QUESTIONS, PLACEHOLDERS, is_answer
 from bot.staff.feed import StaffFeed
 from bot.store import OPEN, Store
-from bot.conversation.locks import TurnLocks
 
 logger = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ one can be singled out; a share or a waiting time needs 5 behind it too. The
 messages not understood are kept, redacted, only as long as their conversation
 (RETENTION_HOURS), unless an admin keeps one as a training example.
 """
+import itertools
 import logging
 import secrets
 import time
@@ -32,8 +33,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from bot.errors import log_failure
-from bot.store import Store
 from bot.staff.hours import SupportHours
+from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class Insights:
         each: List[str] = []
         for message in messages:
             if message["from"] == "user" and session_id not in self._counted:
-                marks["conversation"] = ["conversations"] + self._start_counters(at)
+                marks["conversation"] = ["conversations", *self._start_counters(at)]
             mark = MARKED_BY_RESPONSE.get(message.get("response"))
             if mark:
                 marks[mark] = [mark]
@@ -217,7 +218,7 @@ class Insights:
         dates = [today - timedelta(days=count - 1 - d) for d in range(count + 1)]
         starts = [hour_of(datetime(d.year, d.month, d.day, tzinfo=self.hours.zone).timestamp() + 3599)
                   for d in dates]
-        return dates[:-1], list(zip(starts, starts[1:]))
+        return dates[:-1], list(itertools.pairwise(starts))
 
     async def _tally(self, count: int, today: Optional[date]):
         """Sums for the period: per local day, in all, and conversations per weekday and hour."""

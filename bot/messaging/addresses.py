@@ -11,8 +11,8 @@ until the person writes again.
 from collections import OrderedDict
 from typing import Optional
 
-from bot.store.sealing import Sealer
 from bot.store import Store
+from bot.store.sealing import Sealer
 
 
 class AddressBook:

@@ -37,10 +37,7 @@ def incoming(update: Dict[str, Any]) -> Optional[Tuple[str, Optional[str], Optio
     if chat is None or message["chat"].get("type", "private") != "private":
         return None  # only one-to-one chats: a group would expose the person
     text = message.get("text")
-    if isinstance(text, str):
-        text = COMMANDS.get(text.split("@")[0].strip().lower(), text)
-    else:
-        text = None
+    text = COMMANDS.get(text.split("@")[0].strip().lower(), text) if isinstance(text, str) else None
     return str(chat), text, None
 
 

@@ -13,14 +13,13 @@ import secrets
 import time
 from typing import Any, Dict, List, Optional
 
-from bot.conversation.turn import Conversations, normalise
 from bot.conversation.assistant import AssistantUnavailable
 from bot.conversation.replies import reply
+from bot.conversation.turn import Conversations, normalise
 from bot.errors import Problem
 from bot.staff.feed import StaffFeed
-from bot.store import OPEN, iso_time
 from bot.staff.hours import SupportHours
-
+from bot.store import OPEN, iso_time
 
 NOT_FOUND = "No such conversation in the queue."
 

@@ -21,10 +21,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}")
 def service_detail(sheet: FactSheet, key: str, field: str) -> str:
     """One detail of a service; a name the fact sheet doesn't have stops start-up."""
     service = sheet[key]  # KeyError: no such service
-    if field == "tel":
-        value = re.sub(r"[^\d+]", "", service.phone or "")
-    else:
-        value = getattr(service, field, None)
+    value = re.sub(r"[^\d+]", "", service.phone or "") if field == "tel" else getattr(service, field, None)
     if not value or not isinstance(value, str):
         raise ValueError(f"index.html asks for {key}.{field}, which services.yml doesn't give")
     return value

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 
 from bot.store import engine_url
 from tests.support.handoff_clients import Staff, add_staff
-from tests.support.replicas import Replicas
 from tests.support.processes import call
+from tests.support.replicas import Replicas
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 # Six messages, as a victim writes them; "tap" taps the first button of the last reply.
@@ -166,6 +166,6 @@ async def test_a_gateway_killed_mid_conversation_loses_nobody(replicas):
         nxt = await listen(again, lambda e: e.get("response") == "utter_step_stop_replying", 40)
         assert nxt["seq"] > step["seq"]
         await again.close()
-    status, _, stored = call("GET", f"{replicas.base(1)}/api/chat/{session}/messages")
+    _status, _, stored = call("GET", f"{replicas.base(1)}/api/chat/{session}/messages")
     seqs = [m["seq"] for m in stored["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))

@@ -3,12 +3,13 @@ machine's own binaries, so that the shared ones are never pulled away): the
 person is told something kind with the emergency numbers meanwhile, never a
 stack trace, and the system carries on by itself once they are back."""
 import time
+from typing import Optional
 
 import pytest
 
+from tests.support.processes import call
 from tests.support.replicas import Replicas
 from tests.support.services import PostgresServer, RedisServer
-from tests.support.processes import call
 
 KIND = "999"  # every "something is down" reply carries the emergency numbers
 
@@ -29,7 +30,7 @@ def replicas(services):
     started.stop()
 
 
-def say(base: str, text: str, session: str = None):
+def say(base: str, text: str, session: Optional[str] = None):
     return call("POST", base + "/api/chat", {"text": text, **({"session": session} if session else {})})
 
 
@@ -73,7 +74,7 @@ def interrupted(replicas: Replicas, server, opener: str) -> str:
 def test_redis_restarted_mid_conversation(replicas, services):
     session = interrupted(replicas, services[1], "someone on tiktok is blackmailing me with my nudes")
     # Nothing lost or doubled while the gateways could not share events.
-    status, _, stored = call("GET", f"{replicas.base(0)}/api/chat/{session}/messages")
+    _status, _, stored = call("GET", f"{replicas.base(0)}/api/chat/{session}/messages")
     seqs = [m["seq"] for m in stored["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))
 

@@ -331,7 +331,7 @@ odd_frames = st.one_of(
 )
 # Most examples join first, so that "say" reaches a real conversation.
 steps = st.lists(weighted((3, messages), (1, odd_frames)), min_size=1, max_size=6)
-conversations = st.one_of(steps.map(lambda s: [Message({"type": "join"})] + s), steps)
+conversations = st.one_of(steps.map(lambda s: [Message({"type": "join"}), *s]), steps)
 
 
 @pytest.fixture(scope="module")
@@ -631,7 +631,10 @@ def whatsapp(stack, payload: Any) -> Tuple[int, Any]:
                 {"Content-Type": "application/json", "X-Hub-Signature-256": signed(raw)})
 
 
-def whatsapp_envelope(messages_list, value_extras=st.just({})):
+NO_EXTRAS = st.just({})
+
+
+def whatsapp_envelope(messages_list, value_extras=NO_EXTRAS):
     return st.builds(
         lambda msgs, extra: {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
             "field": "messages", "value": {"messaging_product": "whatsapp", **extra,
@@ -668,8 +671,8 @@ def test_whatsapp_answers_any_message(stack, provider, payload):
     status, answer = whatsapp(stack, payload)
     assert status == 200, (status, answer)
     for message in payload["entry"][0]["changes"][0]["value"]["messages"]:
-        until_reply(provider, since, log, lambda r: r["path"] == "/1098765/messages"
-                    and r["json"].get("to") == message["from"])
+        until_reply(provider, since, log, lambda r, sender=message["from"]: r["path"] == "/1098765/messages"
+                    and r["json"].get("to") == sender)
     assert_still_healthy(stack, log)
 
 

@@ -5,15 +5,24 @@ or phone number is never stored or logged."""
 import glob
 import json
 import time
+from pathlib import Path
 
 import pytest
 
 from bot.conversation.replies import reply
 from tests.conftest import TELEGRAM_SECRET, WHATSAPP_VERIFY
-from tests.support.messaging_apps import (IDS, sent_to_chat, sent_to_number, signed, telegram,
-                                          telegram_text, whatsapp, whatsapp_message, whatsapp_text)
+from tests.support.messaging_apps import (
+    IDS,
+    sent_to_chat,
+    sent_to_number,
+    signed,
+    telegram,
+    telegram_text,
+    whatsapp,
+    whatsapp_message,
+    whatsapp_text,
+)
 from tests.support.processes import call
-
 
 # --- Telegram -------------------------------------------------------------------
 
@@ -202,7 +211,7 @@ def test_chat_ids_and_numbers_are_never_stored_or_logged(stack, provider):
     provider.wait_for(sent_to_number(number))
     secrets = [str(chat_id), number, "Zed Realname", "zed_real_name"]
     for path in glob.glob(str(stack["data"] / "*")):
-        content = open(path, "rb").read()
+        content = Path(path).read_bytes()
         for secret in secrets:
             assert secret.encode() not in content, (secret, path)
     log = stack["process"].output()

@@ -151,7 +151,7 @@ def test_messages_after_n_returns_the_whole_conversation_in_order(stack):
     assert status == 200
     seqs = [m["seq"] for m in body["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert [m["from"] for m in body["messages"]][0] == "user"
+    assert next(m["from"] for m in body["messages"]) == "user"
     assert {m["from"] for m in body["messages"]} == {"user", "bot"}
     _, _, later = call("GET", f"{stack['base']}/api/chat/{session}/messages?after=2")
     assert [m["seq"] for m in later["messages"]] == seqs[2:]

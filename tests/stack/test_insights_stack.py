@@ -14,11 +14,11 @@ from typing import Dict, List
 import aiohttp
 
 from bot.insights.counts import NOT_UNDERSTOOD, Insights
-from bot.store import Store
 from bot.staff.hours import SupportHours
-from tests.support.handoff_clients import PASSWORD, Staff, Victim, add_staff, responses, signed_in_staff
+from bot.store import Store
 from tests.support.browser import ARTIFACTS, WAIT_MS, open_console, serious_accessibility_problems
 from tests.support.counts import raw_counts
+from tests.support.handoff_clients import PASSWORD, Staff, Victim, add_staff, responses, signed_in_staff
 
 STEPS = {"step_1": "utter_step_dont_pay", "step_2": "utter_step_stop_replying",
          "step_3": "utter_step_keep_evidence", "step_4": "utter_step_report"}
@@ -147,7 +147,7 @@ async def test_insights_are_closed_to_anonymous_callers_and_to_staff_who_are_not
     admin = await admin_staff(stack)
     status, summary = await admin.call("GET", "/staff/api/insights?days=28")
     assert status == 200 and summary["period"]["days"] == 28 and len(summary["days"]) == 28
-    assert all(isinstance(v, int) and (v == 0 or v >= 5) or v == "<5"
+    assert all((isinstance(v, int) and (v == 0 or v >= 5)) or v == "<5"
                for v in summary["totals"].values())
     async with admin.http.get(stack["base"] + "/staff/api/insights.csv?days=7") as response:
         assert response.status == 200 and response.content_type == "text/csv"
@@ -208,7 +208,7 @@ async def seed_a_week(database_url: str, zone: str) -> None:
     await store.close()
 
 
-def test_an_admin_reads_the_insights_page_in_a_browser(start_gateway, browser, tmp_path):  # noqa: F811
+def test_an_admin_reads_the_insights_page_in_a_browser(start_gateway, browser, tmp_path):
     system = start_gateway(SUPPORT_HOURS="Mon-Fri 09:00-21:00, Sat-Sun 10:00-18:00")
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
         pool.submit(asyncio.run, seed_a_week(system["env"]["DATABASE_URL"], "Europe/London")).result()

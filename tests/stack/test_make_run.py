@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 from tests.conftest import STACK_TOKEN
 from tests.support.processes import call
@@ -95,9 +96,9 @@ def test_a_name_phone_and_email_leave_no_trace_anywhere(stack):
     texts = [e.get("text") or "" for e in tracker["events"] if e["event"] == "user"]
     assert texts and "[NAME]" in texts[0] and "Zebedee" not in str(tracker)
     time.sleep(1)
-    files = [p for p in glob.glob(str(stack["data"] / "*"))] + [stack["process"].log.name]
+    files = [*glob.glob(str(stack["data"] / "*")), stack["process"].log.name]
     for path in files:
-        content = open(path, "rb").read().decode(errors="replace")
+        content = Path(path).read_bytes().decode(errors="replace")
         for secret in secrets[:3]:
             assert secret not in content, (secret, path)
     log = stack["process"].output()

@@ -86,7 +86,7 @@ async def test_gives_up_after_the_configured_time_alerts_staff_and_can_be_retrie
     reference = await submit(gateway)
     alert = await staff.next_event(lambda e: e["type"] == "case_failed", timeout=20)
     assert alert["reference"] == reference
-    status, body = await staff.call("GET", "/staff/api/cases")
+    _status, body = await staff.call("GET", "/staff/api/cases")
     failed = next(c for c in body["cases"] if c["reference"] == reference)
     assert failed["status"] == "failed" and failed["attempts"] >= 2
     assert failed["last_error"].startswith("no answer")

@@ -9,10 +9,10 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.conftest import INTERNAL_TOKEN, REPORT_SECRET
+from tests.support.browser import ARTIFACTS, open_console, send, serious_accessibility_problems
 from tests.support.fake_receiver import FakeReceiver
 from tests.support.handoff_clients import PASSWORD, Victim, add_staff, responses
 from tests.support.processes import call
-from tests.support.browser import ARTIFACTS, open_console, send, serious_accessibility_problems
 
 REFERENCE = re.compile(r"\bSX-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 

@@ -3,13 +3,13 @@ Playwright), against the running system: a conversation with buttons, keyboard
 use, small screens, quick exit, and axe-core's accessibility rules.
 Screenshots go to test-artifacts/ for a person to look at."""
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.support.browser import (ARTIFACTS, WAIT_MS, bot_messages, send,
-                                   serious_accessibility_problems, tap)
+from tests.support.browser import ARTIFACTS, WAIT_MS, bot_messages, send, serious_accessibility_problems, tap
 
 
 def test_a_victim_chats_taps_a_button_and_the_page_is_accessible(stack, page):
@@ -174,7 +174,7 @@ def test_getting_ready_to_report_ends_with_notes_to_download(stack, page):
     with page.expect_download() as download:
         save.click()
     assert download.value.suggested_filename == "report-notes.txt"
-    saved = open(download.value.path(), encoding="utf-8").read()
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
     assert "Your notes for reporting" in saved and "App or website: Snapchat" in saved
     assert "Evidence to keep" in saved and "When it started: 2 days ago" in saved
     assert "Paid or sent anything: No" in saved and "How much" not in saved
@@ -237,7 +237,7 @@ def test_on_a_small_phone_999_and_quick_exit_are_in_view_before_and_after_a_cris
     where = page.evaluate(WHERE_IS_999, ["[data-response='utter_crisis']", emergency])
     page.screenshot(path=ARTIFACTS / "phone-crisis.png")
     assert where is not None, "the crisis message does not give the emergency number"
-    assert 0 <= where["top"] and where["bottom"] <= PHONE["height"], where
+    assert where["top"] >= 0 and where["bottom"] <= PHONE["height"], where
     assert where["seen"], where  # not under the top bar or the message box
     expect(page.locator("#quick-exit")).to_be_visible()
     assert in_view(page.locator("#quick-exit").bounding_box())

@@ -33,7 +33,7 @@ async def test_join_say_and_catch_up_after_a_reconnect(stack):
             frames = await receive_until(socket, is_bot)
             mine = [f for f in frames if f.get("from") == "user"]
             assert mine and mine[0]["seq"] == 1
-            first_bot = [f for f in frames if is_bot(f)][0]
+            first_bot = next(f for f in frames if is_bot(f))
             assert first_bot["response"] and first_bot["seq"] > 1
 
         # The page reloads and joins again with the highest seq it showed: only newer ones come.
@@ -46,14 +46,13 @@ async def test_join_say_and_catch_up_after_a_reconnect(stack):
 
 async def test_a_lone_surrogate_on_the_socket_gets_a_normal_reply(stack):
     """JSON's "\\ud800" (half of a pair, no character) is dropped, not an error."""
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(ws_url(stack)) as socket:
-            await socket.send_json({"type": "join"})
-            await socket.receive_json()
-            await socket.send_json({"type": "say", "text": "should i pay him \ud800"})
-            frames = await receive_until(socket, lambda f: is_bot(f) or f.get("type") == "error")
-            assert is_bot(frames[-1]) and frames[-1]["response"] != "gateway_unavailable"
-            assert [f["text"] for f in frames if f.get("from") == "user"] == ["should i pay him"]
+    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url(stack)) as socket:
+        await socket.send_json({"type": "join"})
+        await socket.receive_json()
+        await socket.send_json({"type": "say", "text": "should i pay him \ud800"})
+        frames = await receive_until(socket, lambda f: is_bot(f) or f.get("type") == "error")
+        assert is_bot(frames[-1]) and frames[-1]["response"] != "gateway_unavailable"
+        assert [f["text"] for f in frames if f.get("from") == "user"] == ["should i pay him"]
 
 
 @pytest.mark.parametrize("frame, status", [
@@ -66,19 +65,18 @@ async def test_a_lone_surrogate_on_the_socket_gets_a_normal_reply(stack):
     ({"type": "join", "after": 2**64}, 400),              # past the database's integers
 ])
 async def test_bad_frames_get_a_clear_error_and_the_socket_stays_open(stack, frame, status):
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(ws_url(stack)) as socket:
-            await socket.send_json(frame)
-            answer = await socket.receive_json()
-            assert answer["type"] == "error" and answer["status"] == status and answer["error"]
-            await socket.send_bytes(b"\x00\x01")
-            assert (await socket.receive_json())["status"] == 400
-            await socket.send_str("not json")
-            assert (await socket.receive_json())["status"] == 400
-            await socket.send_json({"type": "join"})
-            assert (await socket.receive_json())["type"] == "joined"
-            await socket.send_json({"type": "say", "text": "x" * 2001})
-            assert (await socket.receive_json())["status"] == 413
+    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url(stack)) as socket:
+        await socket.send_json(frame)
+        answer = await socket.receive_json()
+        assert answer["type"] == "error" and answer["status"] == status and answer["error"]
+        await socket.send_bytes(b"\x00\x01")
+        assert (await socket.receive_json())["status"] == 400
+        await socket.send_str("not json")
+        assert (await socket.receive_json())["status"] == 400
+        await socket.send_json({"type": "join"})
+        assert (await socket.receive_json())["type"] == "joined"
+        await socket.send_json({"type": "say", "text": "x" * 2001})
+        assert (await socket.receive_json())["status"] == 413
 
 
 async def test_another_site_cannot_open_the_socket(stack):
@@ -139,18 +137,16 @@ async def test_a_connection_dropped_before_the_answer_is_no_error(stack):
     await asyncio.sleep(1)
     log = stack["process"].output()[before:]
     assert "Unexpected error" not in log and "Traceback" not in log
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{stack['base']}/api/health") as health:
-            assert health.status == 200
+    async with aiohttp.ClientSession() as http, http.get(f"{stack['base']}/api/health") as health:
+        assert health.status == 200
 
 
 async def test_a_failure_inside_a_turn_is_not_blamed_on_the_frame(stack):
     # Any ValueError in a turn was caught as unreadable JSON: "Send JSON." (400) for a
     # failure of ours, logged nowhere. (A lone surrogate, valid JSON, made one.)
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(ws_url(stack)) as socket:
-            await socket.send_json({"type": "join"})
-            assert (await socket.receive_json())["type"] == "joined"
-            await socket.send_str('{"type": "say", "text": "he has my pics \\ud800"}')
-            answer = await socket.receive_json()
-            assert answer.get("error") != "Send JSON."
+    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url(stack)) as socket:
+        await socket.send_json({"type": "join"})
+        assert (await socket.receive_json())["type"] == "joined"
+        await socket.send_str('{"type": "say", "text": "he has my pics \\ud800"}')
+        answer = await socket.receive_json()
+        assert answer.get("error") != "Send JSON."

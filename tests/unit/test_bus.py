@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from bot.bus import RedisBus
-from bot.staff.feed import StaffFeed
 from bot.conversation.locks import TurnLocks
+from bot.staff.feed import StaffFeed
 from tests.support.services import RedisServer
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 import yaml
 
-from bot.conversation.crisis_floor import load_crisis_floor
 import components.crisis_safety_net as safety_net
+from bot.conversation.crisis_floor import load_crisis_floor
 from components.crisis_matcher import DEFAULT_PATTERNS, CrisisMatcher
 from tests.conftest import DATA
 

@@ -87,8 +87,8 @@ def test_secrets_never_have_a_default_in_the_compose_file():
 
 def test_every_service_is_started_again_after_a_crash():
     # The same promise as `make run`'s supervisor (docs/deploy.md, "When a part fails").
-    assert {name: service.get("restart") for name, service in SERVICES.items()} == {
-        name: "unless-stopped" for name in SERVICES}
+    restart = {name: service.get("restart") for name, service in SERVICES.items()}
+    assert restart == dict.fromkeys(SERVICES, "unless-stopped")
 
 
 def test_the_action_server_takes_calls_only_from_rasa_with_the_shared_secret():

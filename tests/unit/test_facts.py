@@ -6,10 +6,10 @@ tests/stack/test_understanding.py; these examples were written for the rules.
 """
 import pytest
 from rasa.shared.nlu.training_data.message import Message
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.facts import ActionFacts
 from components.facts import FactFinder, MessageFacts
-from rasa_sdk.executor import CollectingDispatcher
 from tests.conftest import make_tracker
 
 

@@ -6,9 +6,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.insights.counts import (HIDDEN, Insights, share, shown, wait_bucket, wait_percentile)
-from bot.store import Store
+from bot.insights.counts import HIDDEN, Insights, share, shown, wait_bucket, wait_percentile
 from bot.staff.hours import SupportHours
+from bot.store import Store
 
 HOURS = SupportHours("Mon-Fri 09:00-17:00", "Europe/London")
 
@@ -75,7 +75,7 @@ async def test_a_scripted_week_counts_exactly_and_outlives_its_conversations(sto
     # A tapped button answered with "not sure" is not a message not understood.
     await insights.stored(sessions[11], [bot("utter_default")], typed=None, at=day + 40)
     # Handoffs: 6 asked (asking twice counts once), 1 when nobody could answer; 6 reached a person.
-    for n, session in enumerate(sessions[:6]):
+    for session in sessions[:6]:
         await insights.handoff_requested(session, answered=True, at=day)
         await insights.handoff_requested(session, answered=True, at=day + 1)
     await insights.handoff_requested(sessions[6], answered=False, at=day)

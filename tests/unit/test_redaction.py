@@ -82,7 +82,7 @@ def test_the_crisis_words_are_never_hidden(redact):
     become "how to [NAME] myself" because Hang is also a name."""
     import re
     from collections import Counter
-    
+
     import yaml
 
     from bot.conversation.redaction import crisis_words

@@ -5,9 +5,17 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.report import (ANSWERS, ActionReportConfirmed, ActionReportCorrect, ActionReportStart,
-                            ActionSubmitCase, ValidatePassOnForm, ValidateReportForm, clean_answer,
-                            summary_lines)
+from actions.report import (
+    ANSWERS,
+    ActionReportConfirmed,
+    ActionReportCorrect,
+    ActionReportStart,
+    ActionSubmitCase,
+    ValidatePassOnForm,
+    ValidateReportForm,
+    clean_answer,
+    summary_lines,
+)
 from tests.conftest import make_tracker
 from tests.support.processes import free_port
 

@@ -17,12 +17,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # apt needs root: sudo when we are not (CI and this machine's sessions run as root).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help run shell train validate check test test-scale bench evaluate browser redaction lock clean
+.PHONY: help run shell train validate lint check test test-scale bench evaluate browser redaction lock clean
 
 help:
 	@echo "make run       set up, train if data or config changed, start Rasa, the actions and the gateway"
 	@echo "make shell     talk to the running assistant in this terminal"
-	@echo "make check     the fast layers (tests/unit, tests/gateway): no model, under two minutes"
+	@echo "make check     the linter and the fast layers (tests/unit, tests/gateway): no model, under two minutes"
 	@echo "make test      set up and run every check"
 	@echo "make test-scale  two Rasa servers and two gateways on PostgreSQL and Redis (part of make test)"
 	@echo "make bench     light and over-capacity loads, through the gateway and Rasa alone -> docs/benchmarks.md"
@@ -67,11 +67,15 @@ redaction: $(VENV)/.runtime
 	$(PY) scripts/redaction_report.py tests/data/redaction_set_a.yml tests/data/redaction_set_b.yml tests/data/redaction_set_c.yml \
 		--min-recall 0.95 --min-name-recall 0.85
 
+# The linter (its rules, and why three are off: pyproject.toml).
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
 # The fast layers, while working: no trained model, no whole system (docs/testing.md).
-check: $(VENV)/.dev
+check: lint
 	$(PY) -m pytest -q tests/unit tests/gateway
 
-test: $(VENV)/.dev $(MODEL) browser validate redaction
+test: $(VENV)/.dev $(MODEL) browser lint validate redaction
 	$(RASA) test core --model $(MODEL) --stories tests/data/test_stories.yml \
 		--fail-on-prediction-errors --out results/stories
 	$(RASA) test nlu --model $(MODEL) --nlu tests/data/nlu_holdout.yml --out results/nlu

@@ -11,7 +11,8 @@ One module per group of tables, each named for what its tables hold:
     insights.py       insight_counts, insight_marks, unclear_messages
     staff.py          staff, staff_sessions, login_attempts, audit
     deliveries.py     deliveries
-    schema.py         the tables themselves
+    schema.py         the tables brought to their newest version when the store opens
+    migrations/       the versions (Alembic revisions), oldest first
     sealing.py        AES-GCM for what is kept that identifies someone
 
 `Store` is all of them over one engine: one object the app passes around.
@@ -22,7 +23,7 @@ from bot.store.deliveries import DeliveryTables
 from bot.store.engine import engine_url, iso_time
 from bot.store.handoffs import OPEN, HandoffTables
 from bot.store.insights import InsightTables
-from bot.store.schema import create_tables
+from bot.store.schema import upgrade
 from bot.store.staff import StaffTables
 
 __all__ = ["OPEN", "Store", "engine_url", "iso_time"]
@@ -34,4 +35,4 @@ class Store(ConversationTables, HandoffTables, CaseTables, InsightTables, StaffT
 
     def __init__(self, database_url: str) -> None:
         super().__init__(database_url)
-        create_tables(self._engine)
+        upgrade(self._engine)  # the tables at the newest revision (schema.py)

@@ -1,152 +1,51 @@
-"""The tables, created if missing when the store opens."""
-from sqlalchemy import text
+"""The tables' versions: when the store opens, its database is brought to the
+newest revision in migrations/versions/ (Alembic), on SQLite and PostgreSQL
+alike, before any call; nobody runs an `alembic` command.
+
+A store made before there were versions has the tables but no
+`alembic_version`: revision 0001 is exactly those tables (created only if
+missing), so it is run on it like on an empty database, changes nothing there,
+and is recorded; the revisions after it then run as on any other store.
+
+The whole upgrade is one transaction: a revision that fails leaves the store as
+it was (PostgreSQL's DDL is transactional; on SQLite the transaction is begun
+by hand, as Python's sqlite3 would run each CREATE or ALTER on its own).
+"""
+import logging
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-# Statements are split on ";": keep semicolons out of the comments.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    channel TEXT NOT NULL,
-    created_at DOUBLE PRECISION NOT NULL,
-    last_active DOUBLE PRECISION NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS messages (
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    sender TEXT NOT NULL CHECK (sender IN ('user', 'bot', 'staff')),
-    text TEXT NOT NULL,
-    response TEXT,
-    buttons TEXT,
-    created_at DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (session_id, seq)
-);
-CREATE TABLE IF NOT EXISTS channel_links (
-    user_hash TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS sessions_by_last_active ON sessions(last_active);
-CREATE TABLE IF NOT EXISTS reply_addresses (
-    session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
-    sealed TEXT NOT NULL
-);
--- One row per conversation ever handed to a person. Staff see `id` only.
--- bot_active: the bot still answers while it waits (crisis, or left for later).
--- bot_paused: Rasa's tracker was paused and has not been resumed yet.
-CREATE TABLE IF NOT EXISTS handoffs (
-    id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL UNIQUE REFERENCES sessions(id) ON DELETE CASCADE,
-    priority TEXT NOT NULL CHECK (priority IN ('crisis', 'normal')),
-    status TEXT NOT NULL CHECK (status IN ('waiting', 'claimed', 'ended')),
-    bot_active BOOLEAN NOT NULL,
-    bot_paused BOOLEAN NOT NULL,
-    requested_at DOUBLE PRECISION NOT NULL,
-    claimed_by TEXT,
-    claimed_at DOUBLE PRECISION
-);
-CREATE INDEX IF NOT EXISTS handoffs_by_status ON handoffs(status);
-CREATE TABLE IF NOT EXISTS notes (
-    handoff_id TEXT NOT NULL REFERENCES handoffs(id) ON DELETE CASCADE,
-    staff TEXT NOT NULL,
-    text TEXT NOT NULL,
-    created_at DOUBLE PRECISION NOT NULL
-);
-CREATE TABLE IF NOT EXISTS staff (
-    username TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    disabled BOOLEAN NOT NULL DEFAULT FALSE,
-    admin BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at DOUBLE PRECISION NOT NULL
-);
-CREATE TABLE IF NOT EXISTS staff_sessions (
-    token_hash TEXT PRIMARY KEY,
-    username TEXT NOT NULL REFERENCES staff(username) ON DELETE CASCADE,
-    csrf_token TEXT NOT NULL,
-    expires_at DOUBLE PRECISION NOT NULL
-);
--- Telegram updates and WhatsApp messages already taken (bot/messaging/shared.py), so
--- that a provider's second delivery is not answered twice, whichever gateway it
--- reaches and whenever: a keyed hash of the provider's id, never the id, until
--- expires_at. Expired rows go with retention.
-CREATE TABLE IF NOT EXISTS deliveries (
-    id_hash TEXT PRIMARY KEY,
-    expires_at DOUBLE PRECISION NOT NULL
-);
--- Staff logins per client address (bot/staff/auth.py), for the throttle every
--- gateway shares: a keyed hash of the address, never the address, and a count
--- in the window that started at window_start. Old windows go with retention.
-CREATE TABLE IF NOT EXISTS login_attempts (
-    address_hash TEXT PRIMARY KEY,
-    attempts INTEGER NOT NULL,
-    window_start DOUBLE PRECISION NOT NULL
-);
--- Which staff member did what, when: never who the victim is.
-CREATE TABLE IF NOT EXISTS audit (
-    at DOUBLE PRECISION NOT NULL,
-    staff TEXT NOT NULL,
-    action TEXT NOT NULL,
-    conversation TEXT
-);
--- The reporting channel's outbox (bot/reporting/cases.py). `sealed` is the case as it
--- will be sent (answers, the blackmailer's username, contact details, the
--- redacted transcript), encrypted. It is emptied once the case is delivered:
--- then only the reference and the delivery status stay, for CASE_RETENTION_DAYS.
--- A case outlives its conversation (session_id is cleared when that is deleted).
-CREATE TABLE IF NOT EXISTS cases (
-    reference TEXT PRIMARY KEY,
-    session_id TEXT UNIQUE,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-    consent TEXT NOT NULL,
-    sealed TEXT,
-    created_at DOUBLE PRECISION NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at DOUBLE PRECISION NOT NULL,
-    give_up_at DOUBLE PRECISION NOT NULL,
-    leased_until DOUBLE PRECISION NOT NULL DEFAULT 0,
-    last_error TEXT,
-    delivered_at DOUBLE PRECISION
-);
-CREATE INDEX IF NOT EXISTS cases_due ON cases(status, next_attempt_at);
--- Answers kept out of the conversation (the blackmailer's username, contact
--- details), sealed, until the case is submitted or the conversation deleted.
-CREATE TABLE IF NOT EXISTS held_answers (
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    field TEXT NOT NULL,
-    sealed TEXT NOT NULL,
-    PRIMARY KEY (session_id, field)
-);
--- Insights (bot/insights/counts.py): anonymous counts per hour, never who. They stay
--- when the conversations they counted are deleted. `hour`: its start, in
--- seconds since 1970 (UTC).
-CREATE TABLE IF NOT EXISTS insight_counts (
-    hour BIGINT NOT NULL,
-    name TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (hour, name)
-);
--- What a conversation has been counted for already (reached step 1, ...), so
--- that it counts once. Goes with the conversation.
-CREATE TABLE IF NOT EXISTS insight_marks (
-    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    PRIMARY KEY (session_id, name)
-);
--- Messages the assistant did not understand, redacted, for admins to turn into
--- training examples. Deleted with their conversation, unless an admin keeps one
--- for training (then session_id is cleared). `day`: its start, UTC.
-CREATE TABLE IF NOT EXISTS unclear_messages (
-    id TEXT PRIMARY KEY,
-    session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE,
-    text TEXT NOT NULL,
-    day DOUBLE PRECISION NOT NULL,
-    intent TEXT
-);
-"""
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL advisory lock held while a gateway migrates: any number that no
+# other program on the same database uses for one.
+MIGRATION_LOCK = 7_305_911_208
+# Alembic's `op` and `context` are module-wide: one upgrade at a time per process.
+_one_at_a_time = threading.Lock()
 
 
-def create_tables(engine: Engine) -> None:
-    with engine.begin() as db:
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(text(statement))
+def upgrade(engine: Engine) -> None:
+    """Brings the database to the newest revision; nothing when it is there."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with _one_at_a_time, engine.begin() as db:
+        if db.dialect.name == "postgresql":
+            # Two gateways starting at once: the second waits here until the first
+            # has committed, then finds nothing left to do.
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        else:
+            # IMMEDIATE: takes the write lock now, so another process opening the
+            # same file waits (busy_timeout) rather than migrating too.
+            db.exec_driver_sql("BEGIN IMMEDIATE")
+        tables = inspect(db)
+        if tables.has_table("sessions") and not tables.has_table("alembic_version"):
+            logger.info("The store was made before schema versions: its tables are "
+                        "taken as revision 0001 and upgraded from there.")
+        config.attributes["connection"] = db
+        command.upgrade(config, "head")

@@ -240,3 +240,43 @@ async def test_a_revision_that_fails_leaves_the_store_as_it_was(database_url, tm
     with pytest.raises(Exception, match="sessions"):
         Store(database_url)
     assert (described(database_url), rows(database_url), version(database_url)) == before
+
+
+REBUILDS_SESSIONS = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "{head}"
+
+
+def upgrade():
+    sqlite = op.get_bind().dialect.name == "sqlite"  # PostgreSQL alters it in place
+    with op.batch_alter_table("sessions", recreate="always" if sqlite else "auto") as batch:
+        batch.add_column(sa.Column("rebuilt", sa.Integer, nullable=True))
+"""
+
+
+async def test_a_revision_that_rebuilds_a_table_keeps_the_rows_that_refer_to_it(
+        database_url, tmp_path, monkeypatch):
+    """SQLite changes most columns by copying the table into a new one and dropping
+    the old: with its foreign keys on, that drop would take every message,
+    handoff and case answer of every conversation with it."""
+    await fill_before_versions(database_url)
+    await Store(database_url).close()
+    before = rows(database_url)
+    rebuilds = tmp_path / "migrations"
+    shutil.copytree(schema.MIGRATIONS, rebuilds, ignore=shutil.ignore_patterns("__pycache__"))
+    (rebuilds / "versions" / "9999_rebuilds.py").write_text(REBUILDS_SESSIONS.format(head=head()))
+    monkeypatch.setattr(schema, "MIGRATIONS", rebuilds)
+
+    store = Store(database_url)
+    assert version(database_url) == [("9999",)]
+    after = rows(database_url)
+    assert {table: len(found) for table, found in after.items()} == {
+        table: len(found) for table, found in before.items()}
+    # and the foreign keys still hold: erasing a conversation takes its messages
+    await store.delete_session(SESSION)
+    assert await store.messages_after(SESSION, 0) is None
+    assert query(database_url, "SELECT COUNT(*) FROM messages") == [(0,)]
+    await store.close()

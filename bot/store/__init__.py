@@ -15,7 +15,9 @@ One module per group of tables, each named for what its tables hold:
     migrations/       the versions (Alembic revisions), oldest first
     sealing.py        AES-GCM for what is kept that identifies someone
 
-`Store` is all of them over one engine: one object the app passes around.
+`Store` is all of them over one engine: one object the app passes around. The
+groups are mixins over engine.Database rather than parts it forwards to, so each
+method stays next to its tables and nothing has to be kept in step with them.
 """
 from bot.store.cases import CaseTables
 from bot.store.conversations import ConversationTables

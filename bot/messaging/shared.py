@@ -37,7 +37,7 @@ async def first_delivery(app: web.Application, channel: str, delivery_id: str) -
     deliver again when they think we missed one (no 200 in time), and the copy may
     come after a restart or reach another gateway.
 
-    Remembered in the store (bot/store/__init__.py, table `deliveries`) rather than in
+    Remembered in the store (bot/store/deliveries.py) rather than in
     memory, which a restart empties and other gateways can't see, or in Redis,
     which the embedded default (SQLite, one gateway) doesn't have: the store is
     there in both, shared by every gateway, and one indexed insert per message is

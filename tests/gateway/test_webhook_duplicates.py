@@ -37,10 +37,9 @@ async def deliver(base: str, channel: str, update: dict) -> None:
     else:
         headers = {"X-Hub-Signature-256": "sha256=" + hmac.new(
             WHATSAPP_SECRET.encode(), raw, hashlib.sha256).hexdigest()}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{base}/webhooks/{channel}", data=raw,
-                             headers={**headers, "Content-Type": "application/json"}) as response:
-            assert response.status == 200
+    async with aiohttp.ClientSession() as http, http.post(f"{base}/webhooks/{channel}", data=raw,
+                         headers={**headers, "Content-Type": "application/json"}) as response:
+        assert response.status == 200
 
 
 async def replies(provider, sent_to, timeout: float = 20) -> int:

@@ -3,6 +3,7 @@ from typing import Dict
 
 from bot.store import Store
 
+
 async def raw_counts(database_url: str) -> Dict[str, int]:
     """Every counter's total, straight from the store (the page hides small ones)."""
     store = Store(database_url)

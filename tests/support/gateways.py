@@ -12,9 +12,9 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from bot.app import create_app
-from bot.settings import Settings
 from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.conversation.redaction import Redactor, load_redactor
+from bot.settings import Settings
 from tests.support.processes import free_port
 
 NOBODY = f"http://127.0.0.1:{free_port()}"  # nothing listens here

@@ -42,7 +42,8 @@ class Process:
     """A child process in its own process group, its output kept in a temp file."""
 
     def __init__(self, command, env: Dict[str, str]) -> None:
-        self.log = tempfile.NamedTemporaryFile(prefix="stack-", suffix=".log", delete=False)
+        # Open for the process's whole life (and read after it ends): no context manager.
+        self.log = tempfile.NamedTemporaryFile(prefix="stack-", suffix=".log", delete=False)  # noqa: SIM115
         self.popen = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -39,7 +39,7 @@ class Replicas:
             for process, port in zip(rasa, self.rasa_ports):  # loaded side by side
                 process.wait_until(f"http://127.0.0.1:{port}/status?token={STACK_TOKEN}", timeout=400)
             self.rasa = rasa
-            for index, gateway in enumerate(self.gateways):
+            for index in range(len(self.gateways)):
                 self.start_gateway(index)
         except Exception:
             self.stop()

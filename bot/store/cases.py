@@ -28,7 +28,7 @@ class CaseTables(Database):
         def work(db):
             rows = db.execute(text("SELECT field, sealed FROM held_answers WHERE session_id = :s"),
                               {"s": session_id})
-            return dict(rows)
+            return {field: sealed for field, sealed in rows}  # noqa: C416 - rows has keys(): dict() would read it as a mapping
         return await self._run(work)
 
     async def add_case(self, case: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:

@@ -15,7 +15,7 @@ from bot.keys import SETTINGS
 from bot.messaging import shared as messaging
 from bot.reporting.outbox import NOTES_FILENAME, NOTES_RESPONSE
 from bot.signatures import same_secret
-from bot.web.checks import parse_json
+from bot.web.checks import json_object
 
 # Telegram's own commands, as the words a person would type.
 COMMANDS = {"/start": "hello", "/help": "help", "/stop": "bye"}
@@ -84,12 +84,7 @@ async def webhook(request: web.Request) -> web.Response:
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not same_secret(given, settings.telegram_secret):
         raise Problem(401, "Unknown sender.")
-    try:
-        update = parse_json(await request.read())
-    except ValueError:
-        raise Problem(400, "The body must be JSON.") from None
-    if not isinstance(update, dict):
-        raise Problem(400, "The body must be a JSON object.")
+    update = json_object(await request.read())
     try:
         found, update_id = incoming(update), update.get("update_id")
     except (AttributeError, TypeError):

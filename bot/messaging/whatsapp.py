@@ -16,7 +16,7 @@ from bot.keys import SETTINGS
 from bot.messaging import shared as messaging
 from bot.reporting.outbox import NOTES_FILENAME, NOTES_RESPONSE
 from bot.signatures import body_signature, same_secret
-from bot.web.checks import parse_json
+from bot.web.checks import json_object
 
 
 def incoming(payload: Dict[str, Any]) -> Iterator[Tuple[str, str, Optional[str]]]:
@@ -109,12 +109,7 @@ async def webhook(request: web.Request) -> web.Response:
     expected = body_signature(settings.whatsapp_app_secret, body)
     if not same_secret(signature, expected):
         raise Problem(403, "Bad signature.")
-    try:
-        payload = parse_json(body)
-    except ValueError:
-        raise Problem(400, "The body must be JSON.") from None
-    if not isinstance(payload, dict):
-        raise Problem(400, "The body must be a JSON object.")
+    payload = json_object(body)
     try:
         messages = list(incoming(payload))
     except (AttributeError, TypeError):

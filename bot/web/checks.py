@@ -46,11 +46,17 @@ def parse_json(raw) -> Any:
         raise ValueError("not JSON") from error
 
 
-async def read_json_object(request: web.Request) -> Dict[str, Any]:
+def json_object(raw: bytes) -> Dict[str, Any]:
+    """A body that must be a JSON object: the API's, and the webhooks' once their
+    signature or secret has been checked."""
     try:
-        data = parse_json(await request.read())
+        data = parse_json(raw)
     except ValueError:
         raise Problem(400, "The body must be JSON.") from None
     if not isinstance(data, dict):
         raise Problem(400, "The body must be a JSON object.")
     return data
+
+
+async def read_json_object(request: web.Request) -> Dict[str, Any]:
+    return json_object(await request.read())

@@ -89,6 +89,7 @@ async def test_who_can_take_it_decides_what_asking_for_a_person_gets(rasa, sqlit
         await open_.staff_member()
         status, answer = await open_.internal_call("/internal/handoffs", {"session": session})
         assert (status, answer["status"], answer["paused"]) == (200, "queued", True)
+        assert (await open_.internal_call("/internal/handoffs", {"session": "A" * 32}))[0] == 404
 
 
 async def test_the_queue_puts_crisis_first_then_whoever_has_waited_longest(rasa, database_url):
@@ -97,9 +98,12 @@ async def test_the_queue_puts_crisis_first_then_whoever_has_waited_longest(rasa,
         first, second, third = [await gw.start("hi") for _ in range(3)]
         ask = lambda session, **more: gw.internal_call("/internal/handoffs", {"session": session, **more})  # noqa: E731
         assert (await ask(first, under_18=True))[1]["wait_minutes"] == 5
-        assert (await ask(second, helping=True))[1]["position"] == 2
+        behind = (await ask(second, helping=True))[1]
+        assert (behind["position"], behind["wait_minutes"]) == (2, 10)
+        await gw.staff_member()  # two on shift share the queue
         crisis = (await ask(third, crisis=True))[1]
         assert (crisis["position"], crisis["paused"]) == (1, False)  # first; the bot keeps talking
+        assert (await ask(second))[1]["wait_minutes"] == 10  # third in the queue: 15 for one alone
         ids = {(await gw.store.handoff_for_session(s))["id"]: s for s in (first, second, third)}
         order = lambda queue: [ids[c["id"]] for c in queue]  # noqa: E731
         queue = await staff.queue()
@@ -236,6 +240,9 @@ async def test_while_held_and_rasa_cannot_read_the_gateways_own_crisis_check_dec
     assert await gw.say(session, "thanks for listening") == [reply("gateway_staff_reading")]
     assert await gw.say(session, "are you still there") == []
     assert await gw.say(session, "🙏🙏") == []  # "thank you": Rasa can't read it either
+    asked = len(rasa.parsed())
+    assert await gw.say(session, "😭") == []  # nothing to read: not even asked
+    assert len(rasa.parsed()) == asked
     rasa.release()
 
 

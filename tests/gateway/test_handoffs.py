@@ -7,7 +7,6 @@ for a person as action_handoff does.
 Timings the gateway keeps as module constants of bot/conversation/turn.py
 (HELD_READ_SECONDS, WAITING_REMINDER_SECONDS) are shortened with monkeypatch."""
 import asyncio
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from bot.conversation.replies import reply
 from bot.staff.hours import DAY_NAMES, DAYS
 from tests.support.fake_rasa import DEFAULT_REPLY, utter
 from tests.support.gateways import running
-from tests.gateway.test_turn import responses
+from tests.support.handoff_clients import responses
 
 ASK = "i want to talk to a person"
 CRISIS_WORDS = "i cant go on i want to end it all"

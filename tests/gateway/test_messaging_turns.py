@@ -7,7 +7,8 @@ import secrets
 
 from tests.support.fake_rasa import utter
 from tests.support.gateways import running
-from tests.gateway.test_handoffs import ASK
+
+ASK = "i want to talk to a person"
 
 SECRET = "telegram-" + secrets.token_hex(4)
 CHATS = itertools.count(700_000_000 + secrets.randbelow(10_000_000))

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,10 +16,13 @@ from bot.reporting.held_answers import HELD_PAYLOAD, PLACEHOLDERS
 from tests.conftest import REPORT_SECRET
 from tests.support.fake_rasa import DEFAULT_REPLY, utter
 from tests.support.gateways import NOBODY, running
+from tests.support.handoff_clients import responses
 
 
-def responses(messages):
-    return [m.get("response") for m in messages]
+def stored_bytes(sqlite_url: str) -> bytes:
+    """Everything SQLite has on disk: the database and its write-ahead log."""
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    return b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
 
 
 async def test_a_turn_passes_rasas_replies_on_with_their_names_and_buttons_and_stores_both_sides(rasa, gw):
@@ -48,9 +52,9 @@ async def test_only_redacted_text_is_stored_or_reaches_rasa(rasa, gw, sqlite_url
     session = await gw.start(typed)
     assert rasa.sent(session) == [shown]
     assert (await gw.transcript(session))[0]["text"] == shown
-    database = sqlite_url.removeprefix("sqlite:///")
+    on_disk = stored_bytes(sqlite_url)
     for raw in ("07700 900123", "jayy_x2007", "ryan.k99", typed):
-        assert raw.encode() not in open(database, "rb").read()
+        assert raw.encode() not in on_disk
 
 
 async def test_a_tapped_button_sends_its_payload_to_rasa_and_stores_its_title(rasa, gw):
@@ -166,6 +170,24 @@ async def test_an_answer_to_a_held_question_is_kept_for_the_case_and_rasa_gets_o
         assert not [text for text in rasa.parsed() + rasa.sent() if "jayy_x2007" in text or "ryan.k99" in text]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "bot/conversation/turn.py keeps any reply the assistant can't read (kind_of_text) as the "
+    "held answer: an emoji, or a sentence in another language, becomes the blackmailer's "
+    "username in the case, Rasa hears it was given, and the person gets the next question "
+    "instead of the kind reply with the emergency numbers"))
+@pytest.mark.parametrize("typed, kind", [
+    ("😭😭", "gateway_no_words"),
+    ("no sé quién es, tengo mucho miedo", "gateway_other_language"),
+])
+async def test_a_reply_that_cannot_be_a_username_is_not_kept_as_one(rasa, sqlite_url, typed, kind):
+    rasa.says("hi", utter(HANDLE))
+    async with running(rasa, database_url=sqlite_url, **REPORTING) as gw:
+        session = await gw.start("hi")
+        assert await gw.say(session, typed) == [reply(kind)]
+        assert await gw.store.held_answers(session) == {}
+        assert rasa.sent(session) == ["hi"]
+
+
 async def test_a_kept_username_goes_into_the_case_and_nowhere_else(rasa, receiver, sqlite_url):
     rasa.says("hi", utter(HANDLE))
     rasa.default_intent = ("inform", 0.9)
@@ -185,7 +207,7 @@ async def test_a_kept_username_goes_into_the_case_and_nowhere_else(rasa, receive
         assert PLACEHOLDERS["blackmailer"] in [m["text"] for m in delivered["transcript"]]
         assert "jayy_x2007" not in json.dumps(delivered["transcript"])
         assert "jayy_x2007" not in str(rasa.calls)
-        assert b"jayy_x2007" not in open(sqlite_url.removeprefix("sqlite:///"), "rb").read()
+        assert b"jayy_x2007" not in stored_bytes(sqlite_url)
 
 
 @pytest.mark.xfail(strict=True, reason=(

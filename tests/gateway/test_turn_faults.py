@@ -17,7 +17,7 @@ from bot.conversation.replies import reply
 from bot.retention import sweep
 from tests.support.fake_rasa import DEFAULT_REPLY, utter
 from tests.support.gateways import NOBODY, running
-from tests.gateway.test_turn import responses
+from tests.support.handoff_clients import responses
 
 CRISIS_WORDS = "i want to end it all"
 

@@ -9,7 +9,7 @@ what the gateway uses of them, and nothing else.
     GET    /health                                      the action server answers
 
 The channel routes want `Authorization: Bearer <token>`, Rasa's own API `?token=`, as
-channels/gateway.py and Rasa do. Per test, say what it answers (`says`, `reads`,
+our Rasa input channel (GatewayInput, in channels/) and Rasa do. Per test, say what it answers (`says`, `reads`,
 `on_handoff`) and what goes wrong (`fail`, `hang`, `slow`, `actions_up`); it records
 every call (`calls`), so a test can check what reached Rasa (only redacted text).
 

@@ -1,0 +1,103 @@
+"""A turn and a handoff from Telegram: the same Conversations.say and Handoffs as the
+web, with the app's own words and delivery. A gateway in this process against a fake
+Rasa, Telegram's server faked on loopback (tests/support/fake_provider.py)."""
+import asyncio
+import itertools
+import secrets
+
+from tests.support.fake_rasa import utter
+from tests.support.gateways import running
+
+ASK = "i want to talk to a person"
+
+SECRET = "telegram-" + secrets.token_hex(4)
+CHATS = itertools.count(700_000_000 + secrets.randbelow(10_000_000))
+UPDATES = itertools.count(secrets.randbelow(2 ** 30))
+
+
+def telegram(provider) -> dict:
+    return {"telegram_token": "123:telegram-token", "telegram_secret": SECRET,
+            "telegram_api_base": provider.url, "provider_retries": 0,
+            "channel_id_key": b"the same key after a restart"}
+
+
+async def telegram_says(gw, chat: int, text: str) -> None:
+    update = {"update_id": next(UPDATES), "message": {
+        "message_id": next(UPDATES), "date": 1764000000, "text": text,
+        "chat": {"id": chat, "type": "private"}, "from": {"id": chat, "is_bot": False}}}
+    async with gw.http.post(gw.base + "/webhooks/telegram", json=update,
+                            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+        assert response.status == 200
+
+
+async def sent_to(provider, chat: int, since: int, count: int = 1):
+    """The texts of the first `count` messages sent to this chat since request number `since`."""
+    for _ in range(500):
+        texts = [r["json"]["text"] for r in provider.requests[since:] if not r["failed"]
+                 and r["path"].endswith("/sendMessage") and r["json"].get("chat_id") == str(chat)]
+        if len(texts) >= count:
+            return texts[:count]
+        await asyncio.sleep(0.01)
+    raise AssertionError("nothing reached the chat")
+
+
+async def test_a_telegram_person_with_the_team_gets_replies_in_the_app_and_its_words(rasa, provider, sqlite_url):
+    chat = next(CHATS)
+    rasa.says(ASK, utter("utter_handoff_queued"), handoff={"crisis": False, "queue_when_closed": False})
+    rasa.reads("delete my chat", "forget_me")
+    async with running(rasa, database_url=sqlite_url, **telegram(provider)) as gw:
+        staff = await gw.staff_member()
+        since = len(provider.requests)
+        await telegram_says(gw, chat, ASK)
+        assert await sent_to(provider, chat, since) == [utter("utter_handoff_queued")["text"]]
+        [asked] = [c for c in rasa.calls if c.route == "webhook"]
+        assert (asked.text, asked.channel) == (ASK, "telegram")
+        [entry] = await staff.queue()
+        assert entry["channel"] == "telegram" and str(chat) not in str(entry)
+        since = len(provider.requests)
+        assert (await staff.act(entry["id"], "claim"))[0] == 200
+        assert (await staff.act(entry["id"], "messages", "I'm here with you."))[0] == 200
+        joined, said = await sent_to(provider, chat, since, 2)
+        assert "joined the chat" in joined and said == "I'm here with you."
+        # Telegram down: the worker's console is told the reply did not arrive.
+        provider.fail_next = 1
+        assert (await staff.act(entry["id"], "messages", "Are you still there?"))[0] == 200
+        await staff.next_event(lambda e: e == {"type": "undelivered", "conversation": entry["id"]})
+        # "Delete my chat" while held: the bot's answer, in the app's words.
+        since = len(provider.requests)
+        await telegram_says(gw, chat, "delete my chat")
+        [forgotten] = await sent_to(provider, chat, since)
+        assert "delete this chat in the app" in forgotten and "browser" not in forgotten
+        assert await staff.queue() == []
+        assert rasa.sent() == [ASK]
+
+
+async def test_a_burst_on_telegram_gets_the_kind_slow_down_reply_not_silence(rasa, provider, sqlite_url):
+    chat = next(CHATS)
+    async with running(rasa, database_url=sqlite_url, messages_per_minute=1, **telegram(provider)) as gw:
+        since = len(provider.requests)
+        await telegram_says(gw, chat, "hello")
+        await sent_to(provider, chat, since)
+        await telegram_says(gw, chat, "hello??")
+        _, slow_down = await sent_to(provider, chat, since, 2)
+        assert slow_down.startswith("I couldn't read that message: they came too fast.")
+        assert rasa.sent() == ["hello"]
+
+
+async def test_after_a_restart_a_reply_from_the_team_still_reaches_the_telegram_chat(rasa, provider, sqlite_url):
+    """The chat id is kept, sealed, while a handoff is open: a restarted gateway still
+    knows where the worker's reply goes."""
+    chat = next(CHATS)
+    rasa.says(ASK, utter("utter_handoff_queued"), handoff={"crisis": False, "queue_when_closed": False})
+    async with running(rasa, database_url=sqlite_url, **telegram(provider)) as gw:
+        await gw.staff_member()
+        since = len(provider.requests)
+        await telegram_says(gw, chat, ASK)
+        await sent_to(provider, chat, since)
+    async with running(rasa, database_url=sqlite_url, **telegram(provider)) as restarted:
+        staff = await restarted.staff_member()
+        [entry] = await staff.queue()
+        since = len(provider.requests)
+        assert (await staff.act(entry["id"], "claim"))[0] == 200
+        assert (await staff.act(entry["id"], "messages", "I'm here now."))[0] == 200
+        assert (await sent_to(provider, chat, since, 2))[1] == "I'm here now."

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot import retention
 from bot.bus import make_bus
+from bot.conversation import language
 from bot.conversation.admission import Admission
 from bot.conversation.assistant import RasaClient
 from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
@@ -48,6 +49,7 @@ def create_app(settings: Settings, redactor: Redactor = None,
     app = web.Application(client_max_size=MAX_BODY_BYTES,
                           middlewares=[security_headers, errors_as_json, staff_api.staff_only])
     app[SETTINGS] = settings
+    language.load_word_lists()
     store = Store(settings.database_url)
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
     bus = make_bus(settings.redis_url)

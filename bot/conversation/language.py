@@ -22,6 +22,13 @@ ENGLISH_EXTRA = frozenset(
      "pics", "pic", "nudes", "money", "pay", "police", "scared"])
 
 
+def load_word_lists() -> None:
+    """Reads the languages' word lists now (seconds: spaCy builds each language's
+    tokenizer rules on import), at start-up, rather than inside the first turn, where
+    every conversation would wait for it."""
+    _stop_words()
+
+
 @lru_cache(maxsize=1)
 def _stop_words() -> Dict[str, FrozenSet[str]]:
     import importlib

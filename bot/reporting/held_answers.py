@@ -22,9 +22,10 @@ PLACEHOLDERS = {
 HELD_PAYLOAD = '/inform{"held_answer": "given"}'
 # Replies to a held question that are not the answer: they go to Rasa as usual.
 NOT_ANSWERS = {"crisis", "skip", "deny", "request_human", "forget_me", "goodbye", "correct_report"}
-# Looks like a username or link ("no_mercy_77", "@x", "insta.com/x"): an answer,
-# whatever the classifier makes of it, unless it is a crisis.
-HANDLE_LIKE = re.compile(r"@\w|https?://|www\.|\w\.[a-z]{2,}/|[a-z]+[_.]\w|[a-z]+\d", re.IGNORECASE)
+# Looks like a username or link ("no_mercy_77", "@x", "insta.com/x", "иван_петров"): an
+# answer, whatever the classifier makes of it, unless it is a crisis. Letters of any
+# alphabet: a username the assistant can't read as English is still a username.
+HANDLE_LIKE = re.compile(r"@\w|https?://|www\.|\w\.[a-z]{2,}/|[^\W\d_]+[_.]\w|[^\W\d_]+\d", re.IGNORECASE)
 
 
 def is_answer(intent: Optional[str], text: str) -> bool:

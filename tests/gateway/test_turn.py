@@ -170,11 +170,6 @@ async def test_an_answer_to_a_held_question_is_kept_for_the_case_and_rasa_gets_o
         assert not [text for text in rasa.parsed() + rasa.sent() if "jayy_x2007" in text or "ryan.k99" in text]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/conversation/turn.py keeps any reply the assistant can't read (kind_of_text) as the "
-    "held answer: an emoji, or a sentence in another language, becomes the blackmailer's "
-    "username in the case, Rasa hears it was given, and the person gets the next question "
-    "instead of the kind reply with the emergency numbers"))
 @pytest.mark.parametrize("typed, kind", [
     ("😭😭", "gateway_no_words"),
     ("no sé quién es, tengo mucho miedo", "gateway_other_language"),
@@ -210,10 +205,6 @@ async def test_a_kept_username_goes_into_the_case_and_nowhere_else(rasa, receive
         assert b"jayy_x2007" not in stored_bytes(sqlite_url)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/conversation/language.py loads the other languages' stop-word lists on first use, "
-    "inside the first turn and on the event loop: importing spacy.lang.fr alone builds its "
-    "tokenizer exceptions, ~5 s on this machine, and every conversation waits meanwhile"))
 async def test_the_first_message_after_a_start_holds_up_nobody_else(rasa, sqlite_url, monkeypatch):
     # The first load, as slow as a fraction of the real one: the loop must stay free meanwhile.
     load = language._stop_words.__wrapped__

@@ -7,7 +7,7 @@
        -> affirm: action_report_confirmed: the notes to keep (downloadable), then
           - getting ready: what next (pass it on, call 101, a person)
           - passing it on: pass_on_form (consent; contact details only if wanted)
-            -> action_submit_case: the gateway's outbox (bot/reporting/cases.py) -> a reference
+            -> action_submit_case: the gateway's outbox (bot/reporting/outbox.py) -> a reference
 
 The blackmailer's username and the contact details never reach these slots:
 the gateway keeps the person's answer for the case and sends Rasa only

@@ -9,7 +9,7 @@ request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
           | {"status": "unavailable", "reason": "out_of_hours"|"nobody_on_shift", "opens"}
     POST /internal/cases     {"session", "answers": {...}, "contact_given": bool}
          -> {"reference", "status": "pending"|"delivered"|"failed", "already": bool}
-            once the case is in the outbox (bot/reporting/cases.py); 503 without a reporting channel
+            once the case is in the outbox (bot/reporting/outbox.py); 503 without a reporting channel
 """
 from aiohttp import web
 

@@ -61,7 +61,7 @@ class Settings:
     # A staff member whose console has been closed this long is off shift: what
     # they held goes back to the bot (and stays in the queue).
     staff_away_seconds: float = 300.0
-    # The reporting channel (bot/reporting/cases.py): where cases go, the HMAC key they
+    # The reporting channel (bot/reporting/outbox.py): where cases go, the HMAC key they
     # are signed with, and how long delivery is retried before staff are alerted.
     report_webhook_url: str = ""
     report_webhook_secret: str = field(default="", repr=False)

@@ -147,7 +147,7 @@ class Conversations:
         self.bus = staff_feed.bus
         self.bus.subscribe(self._on_bus)
         self._unerased: Set[str] = set()  # forgotten here, but Rasa did not confirm yet
-        # Keeps an answer out of the conversation, for a case (bot/reporting/cases.py sets it).
+        # Keeps an answer out of the conversation, for a case (create_app: the outbox's hold).
         self.keep_answer: Callable[[str, str, str], Awaitable[None]] = _drop_answer
         # Queues the conversation for a person when the action server can't (bot/staff/handoffs.py).
         # (session, crisis) -> Handoffs.request's answer.

@@ -4,7 +4,7 @@ choose to give it).
 
 While the report questions ask for one of them, the person's reply is the
 answer unless Rasa reads it as something else (a crisis, "skip", "no"...).
-The gateway then keeps the answer for the case (bot/reporting/cases.py), and stores and
+The gateway then keeps the answer for the case (bot/reporting/outbox.py), and stores and
 sends on only a placeholder: the answer never reaches the transcript, Rasa's
 tracker or a log.
 """

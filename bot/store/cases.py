@@ -1,5 +1,5 @@
 """Tables `cases` and `held_answers`: the reporting channel's outbox
-(bot/reporting/cases.py), and the answers kept out of the conversation, sealed,
+(bot/reporting/outbox.py), and the answers kept out of the conversation, sealed,
 until they go into a case."""
 import time
 from typing import Any, Dict, List, Optional, Tuple

@@ -65,10 +65,20 @@ def _upgrade(db: Connection, config: Config) -> None:
         logger.info("The store was made before schema versions: its tables are "
                     "taken as revision 0001 and upgraded from there.")
     config.attributes["connection"] = db
+    # Rows already without their parent (say, a row deleted by hand with foreign keys
+    # off) are not the revisions' doing: only new ones stop the upgrade, never a start.
+    orphans = _orphan_count(db)
     command.upgrade(config, "head")
-    if db.dialect.name == "sqlite" and db.exec_driver_sql("PRAGMA foreign_key_check").first():
+    if _orphan_count(db) > orphans:
         raise RuntimeError("A revision left rows whose conversation (or other row they "
                            "refer to) is gone: nothing was changed.")
+
+
+def _orphan_count(db: Connection) -> int:
+    """Rows whose foreign key points at nothing (SQLite only: PostgreSQL never allows one)."""
+    if db.dialect.name != "sqlite":
+        return 0
+    return len(db.exec_driver_sql("PRAGMA foreign_key_check").fetchall())
 
 
 def _pragma(db: Connection, pragma: str) -> None:

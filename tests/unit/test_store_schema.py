@@ -284,3 +284,22 @@ async def test_a_revision_that_rebuilds_a_table_keeps_the_rows_that_refer_to_it(
     assert await store.messages_after(SESSION, 0) is None
     assert query(database_url, "SELECT COUNT(*) FROM messages") == [(0,)]
     await store.close()
+
+
+async def test_a_store_with_a_row_left_without_its_conversation_still_opens(tmp_path):
+    """A message whose conversation was deleted by hand (sqlite3 keeps foreign keys off)
+    is not a revision's doing: the gateway must still start over it."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = Store(url)
+    await store.create_session(SESSION, "web")
+    await store.add_messages(SESSION, [{"from": "user", "text": "hi"}])
+    await store.close()
+    engine = create_engine(engine_url(url))
+    with engine.begin() as db:
+        db.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        db.execute(text("DELETE FROM sessions WHERE id = :s"), {"s": SESSION})
+    engine.dispose()
+
+    reopened = Store(url)
+    assert await reopened.session_exists(SESSION) is False
+    await reopened.close()

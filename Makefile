@@ -72,8 +72,9 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
 # The fast layers, while working: no trained model, no whole system (docs/testing.md).
+# Two workers, one per core; modules sharing the machine's Redis take turns (xdist_group).
 check: lint
-	$(PY) -m pytest -q tests/unit tests/gateway
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests/unit tests/gateway
 
 test: $(VENV)/.dev $(MODEL) browser lint validate redaction
 	$(RASA) test core --model $(MODEL) --stories tests/data/test_stories.yml \

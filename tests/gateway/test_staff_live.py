@@ -9,12 +9,16 @@ import secrets
 import time
 
 import aiohttp
+import pytest
 
 from bot.staff import api as staff_api
 from bot.staff.auth import hash_password
 from bot.store import Store
 from tests.support.gateways import gateway
 from tests.support.handoff_clients import PASSWORD, Staff
+
+# The machine's Redis is shared: in `make check`'s parallel run these modules take turns.
+pytestmark = pytest.mark.xdist_group("machine-redis")
 
 LOGGED_OUT = 4401
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"

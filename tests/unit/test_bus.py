@@ -11,6 +11,9 @@ from bot.conversation.locks import TurnLocks
 from bot.staff.feed import StaffFeed
 from tests.support.services import RedisServer
 
+# The machine's Redis is shared: in `make check`'s parallel run these modules take turns.
+pytestmark = pytest.mark.xdist_group("machine-redis")
+
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 
 

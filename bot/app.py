@@ -95,9 +95,12 @@ def create_app(settings: Settings, redactor: Redactor = None,
         await assistant.close()
         await store.close()
 
-    # Background loops, stopped in reverse order at shutdown.
+    # Background loops, stopped in reverse order at shutdown. Before them, replies still on
+    # their way to Telegram and WhatsApp get their last seconds (what those turns publish
+    # must still reach the other gateways); the store and clients close last.
     app.cleanup_ctx.extend([sharing, lambda _: reporting.running(), retention.run_periodically])
-    app.on_cleanup.extend([messaging.finish, close])
+    app.on_cleanup.insert(0, messaging.finish)
+    app.on_cleanup.append(close)
     for feature in FEATURES:
         feature.setup_routes(app)
     return app

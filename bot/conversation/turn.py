@@ -271,11 +271,13 @@ class Conversations:
                 if kind == "no_words" and emoji_meaning(clean):
                     for_assistant, kind = emoji_meaning(clean), None
                 held = HELD_QUESTIONS.get(last_asked)
-                # The blackmailer's username, or how to reach them: for the case only. A reply
-                # the assistant can't read (emoji, another language) is one only if it looks
-                # like a username; otherwise it gets the kind reply, with the numbers.
-                if held and not held_for_staff(handoff) and is_answer(
-                        None if kind else await self.assistant.intent(for_assistant), clean):
+                # The blackmailer's username, or how to reach them: for the case only.
+                # Unreadable by the assistant (emoji, another script or language): contact
+                # details are kept all the same (sealed, never in the transcript), but a
+                # username only if it looks like one; anything else gets the kind reply.
+                if held and not held_for_staff(handoff) and (
+                        (kind is not None and (held == "contact" or is_answer(None, clean)))
+                        or (kind is None and is_answer(await self.assistant.intent(for_assistant), clean))):
                     await self.keep_answer(session_id, held, clean)
                     shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.

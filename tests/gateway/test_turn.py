@@ -144,6 +144,7 @@ REPORTING = {"report_webhook_url": NOBODY + "/cases", "report_webhook_secret": "
     (HANDLE, "x_x_99", CANNOT_READ, "blackmailer"),  # looks like a username: kept all the same
     (HANDLE, "иван_петров", "inform", "blackmailer"),  # not words Rasa reads: not even asked
     (CONTACT, "email me on ryan.k99@hotmail.co.uk after 6", "inform", "contact"),
+    (CONTACT, "mi número es 07700 900123, después de las seis", "inform", "contact"),  # any language
     (HANDLE, "i cant do this anymore i want to die", "crisis", None),  # never evidence
     (HANDLE, "skip", "skip", None),
     (HANDLE, "not sure", CANNOT_READ, None),  # Rasa can't say, and it's no username
@@ -166,7 +167,7 @@ async def test_an_answer_to_a_held_question_is_kept_for_the_case_and_rasa_gets_o
         else:
             assert (stored, rasa.sent(session)[-1], held) == (typed, typed, {})
         # Rasa reads only the redacted text, and a script it can't read not at all.
-        assert len(rasa.parsed()) == (0 if typed.startswith("иван") else 1)
+        assert len(rasa.parsed()) == (0 if typed.startswith(("иван", "mi número")) else 1)
         assert not [text for text in rasa.parsed() + rasa.sent() if "jayy_x2007" in text or "ryan.k99" in text]
 
 

@@ -1,6 +1,5 @@
 """What create_app (bot/app.py) wires, and in which order it all stops."""
-from bot.keys import (AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS,
-                      SETTINGS, TASKS)
+from bot.keys import AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS, SETTINGS, TASKS
 from bot.messaging import shared as messaging
 from tests.support.gateways import gateway_app
 

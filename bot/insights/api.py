@@ -8,7 +8,7 @@
     POST /staff/api/insights/unclear/{id}/dismiss      deleted
     GET  /staff/api/insights/training.yml              the kept examples, as Rasa NLU data
 
-Staff without the admin role get 403; callers without a session 401 (staff_api.staff_only).
+Staff without the admin role get 403; callers without a session 401 (bot/staff/api.py staff_only).
 """
 import csv
 import io

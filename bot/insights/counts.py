@@ -1,6 +1,6 @@
 """Insights for the people who run the line: anonymous counts, never who.
 
-Counted as things happen, into one counter per name per hour (storage.py
+Counted as things happen, into one counter per name per hour (bot/store/insights.py
 `insight_counts`), so they outlive the conversations that retention deletes:
 
     conversations        conversations with at least one message from the person
@@ -17,7 +17,7 @@ Counted as things happen, into one counter per name per hour (storage.py
     forget_me            conversations deleted at the person's request
     fallbacks            messages the assistant did not understand (each one)
 
-A conversation counts once for each (storage.py `insight_marks`). What the
+A conversation counts once for each (bot/store/insights.py `insight_marks`). What the
 assistant said is read from the response names (../shared/CONVERSATION.md).
 
 Shown only in aggregate, and any count from 1 to 4 as "<5" (SMALL), so that no
@@ -124,8 +124,8 @@ def hour_of(at: float) -> int:
 
 
 class Insights:
-    """Counts what happens (called from conversation.py, handoff.py, reports.py)
-    and sums it up for the page (insights_api.py). A failure to count is logged,
+    """Counts what happens (called from the turn, the handoff queue and the outbox)
+    and sums it up for the page (bot/insights/api.py). A failure to count is logged,
     never passed on: nobody loses an answer over a statistic."""
 
     def __init__(self, store: Store, hours: SupportHours, on_shift=lambda: 0) -> None:
@@ -193,7 +193,7 @@ class Insights:
     async def facts_known(self, session_id: str, under_18: bool, helping: bool,
                           at: Optional[float] = None) -> None:
         """Facts the assistant holds when a handoff is asked for: they show in the
-        staff queue at once (storage.py reads them from the marks) and count once."""
+        staff queue at once (bot/store/insights.py reads them from the marks) and count once."""
         marks = {name: [name] for name, known in (("under_18", under_18),
                                                    ("helping_someone", helping)) if known}
         if marks:

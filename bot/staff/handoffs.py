@@ -33,7 +33,7 @@ def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
         "waiting_since": iso_time(handoff["requested_at"]),
         "claimed_by": handoff["claimed_by"],
         "channel": handoff.get("channel"),
-        # What the assistant knows (storage.KNOWN_FACTS): "under 18", "someone helping".
+        # What the assistant knows (bot/store/handoffs.py KNOWN_FACTS): "under 18", "someone helping".
         "under_18": bool(handoff.get("under_18")),
         "helping_someone": bool(handoff.get("helping_someone")),
     }

@@ -7,7 +7,7 @@
               {"type": "forgotten"}                   the conversation was deleted
               {"type": "error", "status", "error", "retry_after"?}
 
-The same checks as POST /api/chat apply (conversation.py does the work).
+The same checks as POST /api/chat apply (bot/conversation/turn.py does the work).
 """
 import asyncio
 import logging
@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 
 from bot.conversation.replies import reply
 from bot.conversation.turn import SessionNotFound
-from bot.errors import Problem, json_error, log_failure
+from bot.errors import Problem, log_failure
 from bot.keys import CONVERSATIONS, SETTINGS
 from bot.web.checks import check_session, check_text, parse_json
 
@@ -34,7 +34,7 @@ def same_origin(request: web.Request) -> bool:
 
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     if not same_origin(request):
-        return json_error(403, "Connect from the chat page.")
+        raise Problem(403, "Connect from the chat page.")
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
     await socket.prepare(request)
     chats = request.app[CONVERSATIONS]

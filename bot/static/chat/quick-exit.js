@@ -12,7 +12,7 @@ const escapePresses = [];
 
 export const isLeaving = () => leaving;
 
-// index.html's body carries the address, filled in by the server (bot/web_page.py).
+// index.html's body carries the address, filled in by the server (bot/web/page.py).
 function exitUrl() {
   const raw = document.body.dataset.exitUrl || "";
   if (!raw || raw.indexOf("QUICK_EXIT_URL") !== -1) return DEFAULT_EXIT_URL;

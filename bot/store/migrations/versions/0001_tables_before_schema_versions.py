@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL,
     conversation TEXT
 );
--- The reporting channel's outbox (bot/reporting/cases.py). `sealed` is the case as it
+-- The reporting channel's outbox (bot/reporting/outbox.py). `sealed` is the case as it
 -- will be sent (answers, the blackmailer's username, contact details, the
 -- redacted transcript), encrypted. It is emptied once the case is delivered:
 -- then only the reference and the delivery status stay, for CASE_RETENTION_DAYS.

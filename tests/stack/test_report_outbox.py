@@ -8,45 +8,29 @@ import time
 
 from tests.conftest import INTERNAL_TOKEN, REPORT_SECRET
 from tests.support.fake_receiver import FakeReceiver
-from tests.support.handoff_clients import Victim, signed_in_staff
-from tests.support.processes import call
+from tests.support.handoff_clients import signed_in_staff
+from tests.support.outbox import FAST_RETRIES, delivered_once, submit
 
 
 def gateway_with(start_gateway, receiver, database_url, **overrides):
+    fast = {name.upper(): str(value) for name, value in FAST_RETRIES.items()}
     return start_gateway(DATABASE_URL=database_url, REPORT_WEBHOOK_URL=receiver.url,
-                         REPORT_WEBHOOK_SECRET=REPORT_SECRET, REPORT_RETRY_FIRST_SECONDS="0.2",
-                         REPORT_RETRY_MAX_SECONDS="0.5", **overrides)
+                         REPORT_WEBHOOK_SECRET=REPORT_SECRET, **fast, **overrides)
 
 
-async def submit(gateway, platform="instagram"):
+async def submitted(gateway):
     """A conversation, and its case in the outbox (as action_submit_case does)."""
-    victim = Victim(gateway["base"])
-    await victim.say("hi")
-    await victim.close()
-    status, _, answer = call("POST", f"{gateway['internal']}/internal/cases",
-                             {"session": victim.session,
-                              "answers": {"platform": platform, "demand": "money"}},
-                             headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
-    assert status == 200 and answer["status"] == "pending", answer
-    return answer["reference"]
-
-
-def delivered_once(receiver, reference, timeout=30):
-    case = receiver.wait_for(reference, timeout)
-    posts = [p for p in receiver.posts if p["key"] == case["idempotency_key"]]
-    assert posts and all(p["signed"] for p in posts)
-    assert len(receiver.by_reference(reference)) == 1
-    return case, posts
+    return await submit(gateway["base"], gateway["internal"], INTERNAL_TOKEN)
 
 
 async def test_receiver_down_at_first_then_up(start_gateway, database_url):
     receiver = FakeReceiver(REPORT_SECRET, listening=False)
     gateway = gateway_with(start_gateway, receiver, database_url)
-    reference = await submit(gateway)
+    reference = await submitted(gateway)
     await asyncio.sleep(1.5)  # several attempts, none answered
     assert receiver.posts == []
     receiver.start()
-    case, _ = delivered_once(receiver, reference)
+    case, _ = await delivered_once(receiver, reference)
     assert case["answers"]["platform"] == "instagram"
     receiver.stop()
 
@@ -55,8 +39,8 @@ async def test_500s_then_200(start_gateway, database_url):
     receiver = FakeReceiver(REPORT_SECRET)
     receiver.fail_next = 3
     gateway = gateway_with(start_gateway, receiver, database_url)
-    reference = await submit(gateway)
-    _, posts = delivered_once(receiver, reference)
+    reference = await submitted(gateway)
+    _, posts = await delivered_once(receiver, reference)
     assert [p["status"] for p in posts] == [500, 500, 500, 200]
     await asyncio.sleep(1)  # and nothing more after the 200
     assert len([p for p in receiver.posts if p["key"] == posts[0]["key"]]) == 4
@@ -66,13 +50,13 @@ async def test_500s_then_200(start_gateway, database_url):
 async def test_killed_before_delivering_then_delivered_after_restart(start_gateway, database_url):
     receiver = FakeReceiver(REPORT_SECRET, listening=False)
     first = gateway_with(start_gateway, receiver, database_url)
-    reference = await submit(first)
+    reference = await submitted(first)
     first["process"].kill()  # SIGKILL: the case was written, never delivered
     receiver.start()
     await asyncio.sleep(1)
     assert receiver.by_reference(reference) == []
     gateway_with(start_gateway, receiver, database_url)  # the same store
-    delivered_once(receiver, reference, timeout=45)  # even if it died holding its 30 s lease
+    await delivered_once(receiver, reference, timeout=45)  # even if it died holding its 30 s lease
     receiver.stop()
 
 
@@ -83,7 +67,7 @@ async def test_gives_up_after_the_configured_time_alerts_staff_and_can_be_retrie
     gateway = gateway_with(start_gateway, receiver, database_url, REPORT_GIVE_UP_HOURS="0.0005")
     staff = await signed_in_staff(gateway, "sam")
     await staff.go_live()
-    reference = await submit(gateway)
+    reference = await submitted(gateway)
     alert = await staff.next_event(lambda e: e["type"] == "case_failed", timeout=20)
     assert alert["reference"] == reference
     _status, body = await staff.call("GET", "/staff/api/cases")
@@ -95,7 +79,7 @@ async def test_gives_up_after_the_configured_time_alerts_staff_and_can_be_retrie
     assert (await staff.call("POST", "/staff/api/cases/SX-0000-0000/retry"))[0] == 409
     receiver.start()
     assert (await staff.call("POST", f"/staff/api/cases/{reference}/retry"))[0] == 200
-    delivered_once(receiver, reference)
+    await delivered_once(receiver, reference)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         body = (await staff.call("GET", "/staff/api/cases"))[1]
@@ -110,7 +94,7 @@ async def test_gives_up_after_the_configured_time_alerts_staff_and_can_be_retrie
 async def test_a_wrong_signature_is_refused_and_retried_not_lost(start_gateway, tmp_path):
     receiver = FakeReceiver("not-the-same-secret")
     gateway = gateway_with(start_gateway, receiver, f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    await submit(gateway)
+    await submitted(gateway)
     deadline = time.monotonic() + 10
     while len(receiver.posts) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)

@@ -2,7 +2,8 @@
 loopback, in a thread: it checks each case's HMAC-SHA256 signature the way
 docs/api.md tells a real receiver to, keeps one case per Idempotency-Key (a
 repeat is answered 200 and not stored again), and can be down (not listening),
-or answer 500 for the next N posts.
+or answer 500 for the next N posts. A test that runs the gateway in its own event
+loop waits with `await arrival(...)`, not `wait_for`, which would block that loop.
 """
 import asyncio
 import hashlib
@@ -89,3 +90,11 @@ class FakeReceiver:
                 return found[0]
             time.sleep(0.1)
         raise AssertionError(f"the receiver never got case {reference}")
+
+    async def arrival(self, reference: str, timeout: float = 30) -> Dict[str, Any]:
+        """wait_for, for a test whose gateway runs in its own event loop: it must not block."""
+        deadline = time.monotonic() + timeout
+        while not self.by_reference(reference):
+            assert time.monotonic() < deadline, f"the receiver never got case {reference}"
+            await asyncio.sleep(0.1)
+        return self.by_reference(reference)[0]

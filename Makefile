@@ -81,7 +81,8 @@ test: $(VENV)/.dev $(MODEL) browser lint validate redaction
 		--fail-on-prediction-errors --out results/stories
 	$(RASA) test nlu --model $(MODEL) --nlu tests/data/nlu_holdout.yml --out results/nlu
 	$(PY) scripts/check_nlu_report.py results/nlu/intent_report.json --min-macro-f1 0.90
-	$(PY) -m pytest
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests/unit tests/gateway
+	$(PY) -m pytest tests/stack tests/scale
 
 # Replicas on the machine's PostgreSQL and Redis (its tests also run in `make test`).
 test-scale: $(VENV)/.dev $(MODEL)

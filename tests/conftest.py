@@ -31,12 +31,25 @@ def domain() -> Dict[str, Any]:
 
 @pytest.fixture(scope="session")
 async def agent():
-    """The trained assistant (`make test` trains it first), with the full NLU pipeline."""
+    """The trained assistant (`make test` trains it first), with the full NLU pipeline,
+    loaded as `make run` loads it: with channels/speedups.py's loading shortcut (a third
+    of the time; tests/stack/test_speedups.py shows every model loads the same), which is
+    taken off again once it has loaded."""
+    from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from channels import speedups
 
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
-    return Agent.load(str(MODEL))
+    load, fit = RasaModel.__dict__["load"], RasaModel.fit
+    validate = RemoteAction._validate_action_result
+    speedups.apply()
+    try:
+        return Agent.load(str(MODEL))
+    finally:
+        RasaModel.load, RasaModel.fit, RemoteAction._validate_action_result = load, fit, validate
 
 
 def make_tracker(

@@ -61,6 +61,13 @@ class Settings:
     # A staff member whose console has been closed this long is off shift: what
     # they held goes back to the bot (and stays in the queue).
     staff_away_seconds: float = 300.0
+    # The console (docs/handoff.md): how many conversations one worker may hold at once;
+    # whether every account (not only supervisors and admins) must sign in with a code
+    # from an authenticator app; the team's saved replies and wrap-up lists (YAML).
+    staff_max_chats: int = 3
+    staff_totp_for_all: bool = False
+    saved_replies_file: str = "saved_replies.yml"
+    wrapup_file: str = "wrapup.yml"
     # The reporting channel (bot/reporting/outbox.py): where cases go, the HMAC key they
     # are signed with, and how long delivery is retried before staff are alerted.
     report_webhook_url: str = ""
@@ -98,6 +105,9 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        def truthy(value: str) -> bool:
+            return value.lower() in ("1", "true", "yes", "on")
+
         values = {}
         for name, key, kind in (
             ("GATEWAY_HOST", "host", str),
@@ -127,6 +137,10 @@ class Settings:
             ("STAFF_SESSION_HOURS", "staff_session_hours", float),
             ("STAFF_LOGIN_ADDRESS_HEADER", "staff_login_address_header", str),
             ("STAFF_AWAY_SECONDS", "staff_away_seconds", float),
+            ("STAFF_MAX_CHATS", "staff_max_chats", int),
+            ("STAFF_TOTP_FOR_ALL", "staff_totp_for_all", truthy),
+            ("SAVED_REPLIES_FILE", "saved_replies_file", str),
+            ("WRAPUP_FILE", "wrapup_file", str),
             ("REPORT_WEBHOOK_URL", "report_webhook_url", str),
             ("REPORT_WEBHOOK_SECRET", "report_webhook_secret", str),
             ("REPORT_RETRY_FIRST_SECONDS", "report_retry_first_seconds", float),

@@ -1,6 +1,7 @@
 """Staff accounts for the console, in the gateway's store (DATABASE_URL):
 
-    .venv/bin/python -m bot.staff add USERNAME --password-stdin [--admin]
+    .venv/bin/python -m bot.staff add USERNAME --password-stdin [--role worker|supervisor|admin] [--admin]
+    .venv/bin/python -m bot.staff role USERNAME ROLE
     .venv/bin/python -m bot.staff list
     .venv/bin/python -m bot.staff disable USERNAME     (also ends their sessions)
     .venv/bin/python -m bot.staff audit [--limit N]    (who did what, newest first)
@@ -16,6 +17,7 @@ from typing import List, Optional
 
 from bot.settings import Settings
 from bot.staff.auth import hash_password
+from bot.staff.roles import ROLES
 from bot.store import Store
 
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -42,18 +44,26 @@ async def run(args: argparse.Namespace) -> int:
             if len(password) < MIN_PASSWORD:
                 print(f"Use a password of at least {MIN_PASSWORD} characters.", file=sys.stderr)
                 return 2
-            if not await store.add_staff(args.username, hash_password(password), args.admin):
+            role = "admin" if args.admin else args.role
+            if not await store.add_staff(args.username, hash_password(password), role):
                 print(f"There is already an account called {args.username}.", file=sys.stderr)
                 return 1
-            print(f"Added {args.username}{' (admin)' if args.admin else ''}.")
+            await store.audit("(command line)", f"account_added:{args.username}:{role}")
+            print(f"Added {args.username} ({role}).")
+        elif args.command == "role":
+            if not await store.set_staff_role(args.username, args.role):
+                print(f"No account called {args.username}.", file=sys.stderr)
+                return 1
+            await store.audit("(command line)", f"role_set:{args.username}:{args.role}")
+            print(f"{args.username} is now a {args.role}.")
         elif args.command == "list":
             for member in await store.list_staff():
-                flags = [flag for flag in ("admin", "disabled") if member[flag]]
-                print(member["username"], *(f"({flag})" for flag in flags))
+                print(member["username"], f"({member['role']})", *(["(disabled)"] if member["disabled"] else []))
         elif args.command == "disable":
             if not await store.disable_staff(args.username):
                 print(f"No account called {args.username}.", file=sys.stderr)
                 return 1
+            await store.audit("(command line)", f"account_disabled:{args.username}")
             print(f"Disabled {args.username}; their console sessions have ended.")
         elif args.command == "audit":
             for entry in await store.audit_log(args.limit):
@@ -69,7 +79,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     add = commands.add_parser("add", help="make an account")
     add.add_argument("username")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    add.add_argument("--admin", action="store_true", help="may see the insights page")
+    add.add_argument("--role", choices=ROLES, default="worker",
+                     help="worker (default), supervisor (sees the whole shift) or admin (also accounts, insights)")
+    add.add_argument("--admin", action="store_true", help="the same as --role admin")
+    role = commands.add_parser("role", help="set an account's role")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
     commands.add_parser("list", help="list accounts")
     disable = commands.add_parser("disable", help="disable an account")
     disable.add_argument("username")

@@ -1,8 +1,8 @@
 """The staff console: the page (GET /staff) and its API (docs/api.md).
 
-    POST /staff/api/login                        {"username", "password"} -> cookie, {"username", "csrf_token", "admin"}
+    POST /staff/api/login                        {"username", "password"} -> cookie, {"username", "csrf_token", "role", "admin"}
     POST /staff/api/logout
-    GET  /staff/api/me                           -> {"username", "csrf_token", "admin"}
+    GET  /staff/api/me                           -> {"username", "csrf_token", "role", "admin"}
     GET  /staff/api/queue                        -> {"conversations": [...]} in queue order
     GET  /staff/api/conversations/{id}           -> the redacted transcript and notes
     POST /staff/api/conversations/{id}/claim     one staff member per conversation (409 if taken)
@@ -78,7 +78,7 @@ async def login(request: web.Request) -> web.Response:
     started = await auth.start_session(username)
     await auth.store.audit(username, "login")
     response = web.json_response({"username": username, "csrf_token": started["csrf_token"],
-                                  "admin": member["admin"]})
+                                  "role": member["role"], "admin": member["admin"]})
     set_session_cookie(response, request, started["token"], auth.session_seconds)
     return response
 
@@ -96,7 +96,7 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     session = request["staff"]
     return web.json_response({"username": session["username"], "csrf_token": session["csrf_token"],
-                              "admin": session["admin"]})
+                              "role": session["role"], "admin": session["admin"]})
 
 
 async def queue(request: web.Request) -> web.Response:

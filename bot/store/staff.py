@@ -10,30 +10,31 @@ from bot.store.engine import Database, iso_time
 
 
 class StaffTables(Database):
-    async def add_staff(self, username: str, password_hash: str, admin: bool = False) -> bool:
-        """False if the username is taken."""
+    async def add_staff(self, username: str, password_hash: str, role: str = "worker") -> bool:
+        """False if the username is taken. `admin` mirrors the role (migration 0002)."""
         def work(db):
             result = db.execute(text(
-                "INSERT INTO staff (username, password_hash, disabled, admin, created_at)"
-                " VALUES (:u, :h, :f, :admin, :now) ON CONFLICT (username) DO NOTHING"),
-                {"u": username, "h": password_hash, "f": False, "admin": admin, "now": time.time()})
+                "INSERT INTO staff (username, password_hash, disabled, admin, role, created_at)"
+                " VALUES (:u, :h, :f, :admin, :role, :now) ON CONFLICT (username) DO NOTHING"),
+                {"u": username, "h": password_hash, "f": False, "admin": role == "admin",
+                 "role": role, "now": time.time()})
             return result.rowcount == 1
         return await self._run(work)
 
     async def staff_member(self, username: str) -> Optional[Dict[str, Any]]:
         def work(db):
-            row = db.execute(text("SELECT username, password_hash, disabled, admin FROM staff"
+            row = db.execute(text("SELECT username, password_hash, disabled, role FROM staff"
                                   " WHERE username = :u"), {"u": username}).mappings().first()
             return None if row is None else {**row, "disabled": bool(row["disabled"]),
-                                             "admin": bool(row["admin"])}
+                                             "admin": row["role"] == "admin"}
         return await self._run(work)
 
     async def list_staff(self) -> List[Dict[str, Any]]:
         def work(db):
-            rows = db.execute(text("SELECT username, disabled, admin, created_at FROM staff"
+            rows = db.execute(text("SELECT username, disabled, role, created_at FROM staff"
                                    " ORDER BY username")).mappings()
-            return [{"username": r["username"], "disabled": bool(r["disabled"]),
-                     "admin": bool(r["admin"]), "created": iso_time(r["created_at"])} for r in rows]
+            return [{"username": r["username"], "disabled": bool(r["disabled"]), "role": r["role"],
+                     "admin": r["role"] == "admin", "created": iso_time(r["created_at"])} for r in rows]
         return await self._run(work)
 
     async def disable_staff(self, username: str) -> bool:
@@ -55,12 +56,18 @@ class StaffTables(Database):
         """The live session with this token hash (not expired, account not disabled)."""
         def work(db):
             row = db.execute(text(
-                "SELECT s.username, s.csrf_token, st.admin FROM staff_sessions s"
+                "SELECT s.username, s.csrf_token, st.role FROM staff_sessions s"
                 " JOIN staff st ON st.username = s.username"
                 " WHERE s.token_hash = :t AND s.expires_at > :now AND st.disabled = :f"),
                 {"t": token_hash, "now": time.time(), "f": False}).mappings().first()
-            return None if row is None else {**row, "admin": bool(row["admin"])}
+            return None if row is None else {**row, "admin": row["role"] == "admin"}
         return await self._run(work)
+
+    async def set_staff_role(self, username: str, role: str) -> bool:
+        """False if there is no such account."""
+        return await self._run(lambda db: db.execute(text(
+            "UPDATE staff SET role = :r, admin = :admin WHERE username = :u"),
+            {"r": role, "admin": role == "admin", "u": username}).rowcount == 1)
 
     async def end_staff_session(self, token_hash: str) -> None:
         await self._run(lambda db: db.execute(

@@ -1,6 +1,6 @@
 """The staff console: the page (GET /staff) and its API (docs/api.md).
 
-    POST /staff/api/login                        {"username", "password"} -> cookie, {"username", "csrf_token", "role", "admin"}
+    POST /staff/api/login                        {"username", "password"} -> cookie, the session below
     POST /staff/api/logout
     GET  /staff/api/me                           -> {"username", "csrf_token", "role", "admin"}
     GET  /staff/api/queue                        -> {"conversations": [...]} in queue order

@@ -149,7 +149,7 @@ async def test_a_disabled_account_is_logged_out_at_once(gw, env):
     assert (await staff.call("GET", "/staff/api/queue"))[0] == 401
     assert await staff.login(name) == 401
     listed = (await staff_command(env, "list")).stdout
-    assert f"{name} (disabled)" in listed
+    assert f"{name} (worker) (disabled)" in listed
     await staff.close()
 
 

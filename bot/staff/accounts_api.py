@@ -29,8 +29,8 @@ from aiohttp import web
 from bot.errors import Problem
 from bot.keys import AUTH, HANDOFFS, TWO_FACTOR
 from bot.staff.accounts import MIN_PASSWORD, USERNAME
-from bot.staff.auth import FAILURE_DELAY_SECONDS, pending_step, set_session_cookie
-from bot.staff.roles import ROLES, require
+from bot.staff.auth import FAILURE_DELAY_SECONDS, TOTP_REQUIRED_FROM, pending_step, set_session_cookie
+from bot.staff.roles import ROLES, at_least, require
 from bot.web.checks import read_json_object
 
 API = "/staff/api/"
@@ -125,8 +125,7 @@ async def my_account(request: web.Request) -> web.Response:
     member = await store.staff_member(username)
     return web.json_response({
         "username": username, "role": member["role"], "two_factor": member["two_factor"],
-        "two_factor_required": request["staff"]["pending"] == "two_factor" or (
-            member["two_factor"] and member["role"] != "worker") or request.app[AUTH].totp_for_all,
+        "two_factor_required": request.app[AUTH].totp_for_all or at_least(member["role"], TOTP_REQUIRED_FROM),
         "must_change_password": member["must_change_password"],
         "recovery_codes_left": await store.recovery_codes_left(username) if member["two_factor"] else 0,
     })

@@ -142,6 +142,8 @@ async def test_a_supervisor_without_two_factor_can_do_nothing_but_set_it_up(gw):
     me = (await supervisor.call("GET", "/staff/api/me"))[1]
     assert me["pending"] is None and me["two_factor"] is True
     assert (await supervisor.call("POST", "/staff/api/account/two-factor/setup"))[0] == 409
+    account = (await supervisor.call("GET", "/staff/api/account"))[1]
+    assert account["two_factor_required"] and account["recovery_codes_left"] == 10
     # kept sealed when a key is set, and never as the secret itself either way
     stored = (await gw.store.staff_member(username))["totp_secret"]
     assert setup["secret"] not in stored or stored.startswith("plain:")

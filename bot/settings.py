@@ -66,6 +66,9 @@ class Settings:
     # from an authenticator app; the team's saved replies and wrap-up lists (YAML).
     staff_max_chats: int = 3
     staff_totp_for_all: bool = False
+    # Seals staff two-factor secrets in the store (bot/staff/totp.py): CHANNEL_ID_KEY
+    # when it is set, never the random one a start makes without it (lost at restart).
+    staff_totp_key: bytes = field(default=b"", repr=False)
     saved_replies_file: str = "saved_replies.yml"
     wrapup_file: str = "wrapup.yml"
     # The reporting channel (bot/reporting/outbox.py): where cases go, the HMAC key they
@@ -161,7 +164,7 @@ class Settings:
         if get("ACTIONS_URL"):
             values["actions_url"] = get("ACTIONS_URL").rstrip("/")
         if get("CHANNEL_ID_KEY"):
-            values["channel_id_key"] = get("CHANNEL_ID_KEY").encode()
+            values["channel_id_key"] = values["staff_totp_key"] = get("CHANNEL_ID_KEY").encode()
         for key in ("telegram_api_base", "whatsapp_api_base"):
             if key in values:
                 values[key] = values[key].rstrip("/")

@@ -1,8 +1,9 @@
 """The staff console: the page (GET /staff) and its API (docs/api.md).
 
-    POST /staff/api/login                        {"username", "password"} -> cookie, the session below
+    POST /staff/api/login                        {"username", "password"} -> cookie, the session (below)
     POST /staff/api/logout
-    GET  /staff/api/me                           -> {"username", "csrf_token", "role", "admin"}
+    GET  /staff/api/me                           -> {"username", "csrf_token", "role", "admin",
+                                                     "pending", "two_factor"}
     GET  /staff/api/queue                        -> {"conversations": [...]} in queue order
     GET  /staff/api/conversations/{id}           -> the redacted transcript and notes
     POST /staff/api/conversations/{id}/claim     one staff member per conversation (409 if taken)
@@ -13,7 +14,10 @@
     GET  /staff/api/live                         WebSocket: the queue and transcripts, live
 
 Every /staff/api/ route but login refuses a caller without a live session (401);
-every POST needs the X-CSRF-Token header (403).
+every POST needs the X-CSRF-Token header (403). A session with a `pending` step (a
+two-factor code to give, a one-time password to change, two-factor to set up) opens
+only that step, me and logout (403 for the rest; bot/staff/accounts_api.py has the
+account routes and the code step).
 """
 import asyncio
 import contextlib
@@ -24,7 +28,8 @@ from aiohttp import WSMsgType, web
 from bot.errors import Problem
 from bot.fact_sheet import FactSheet
 from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SETTINGS
-from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, set_session_cookie
+from bot.staff.accounts_api import PENDING_ALLOWS, PENDING_WORDS, session_body
+from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, pending_step, set_session_cookie
 from bot.staff.feed import SIGNED_OUT
 from bot.web.checks import check_text, read_json_object
 from bot.web.page import STATIC
@@ -47,6 +52,9 @@ async def staff_only(request: web.Request, handler):
         raise Problem(401, "Log in first.")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(request, session):
         raise Problem(403, "Missing or wrong X-CSRF-Token header. Reload the console.")
+    pending = session["pending"]
+    if pending and (request.method, request.path[len(API):]) not in PENDING_ALLOWS[pending]:
+        raise Problem(403, PENDING_WORDS[pending])
     request["staff"] = session
     return await handler(request)
 
@@ -75,11 +83,14 @@ async def login(request: web.Request) -> web.Response:
         await asyncio.sleep(FAILURE_DELAY_SECONDS)
         raise Problem(401, "Wrong username or password.")
     await auth.throttle.succeeded(address)
-    started = await auth.start_session(username)
-    await auth.store.audit(username, "login")
-    response = web.json_response({"username": username, "csrf_token": started["csrf_token"],
-                                  "role": member["role"], "admin": member["admin"]})
-    set_session_cookie(response, request, started["token"], auth.session_seconds)
+    # Two-factor on: a half session that opens only the code step (accounts_api.login_code).
+    stage = "code" if member["two_factor"] else None
+    started = await auth.start_session(username, stage)
+    await auth.store.audit(username, "login_code_asked" if stage else "login")
+    response = web.json_response(session_body(
+        {**member, "stage": stage}, started["csrf_token"], pending_step({**member, "stage": stage},
+                                                                         auth.totp_for_all)))
+    set_session_cookie(response, request, started["token"], started["seconds"])
     return response
 
 
@@ -95,8 +106,7 @@ async def logout(request: web.Request) -> web.Response:
 
 async def me(request: web.Request) -> web.Response:
     session = request["staff"]
-    return web.json_response({"username": session["username"], "csrf_token": session["csrf_token"],
-                              "role": session["role"], "admin": session["admin"]})
+    return web.json_response(session_body(session, session["csrf_token"], session["pending"]))
 
 
 async def queue(request: web.Request) -> web.Response:

@@ -1,7 +1,14 @@
 """Staff accounts and console sessions.
 
 - Passwords: scrypt (n=2**14, r=8, p=1) with a random 16-byte salt, compared in
-  constant time. Accounts are made with `python -m bot.staff add USERNAME`.
+  constant time. Accounts are made with `python -m bot.staff add USERNAME`, or by
+  an admin in the console with a one-time password (bot/staff/accounts_api.py).
+- Two-factor (bot/staff/totp.py): an account with it on gets, for a right password,
+  a half session (stage 'code', five minutes) that opens only the code step. What a
+  session still has to do first is its `pending` step: "code", "password" (a
+  one-time password to change) or "two_factor" (supervisors and admins, and everyone
+  with STAFF_TOTP_FOR_ALL, must set it up); until then it opens only that step,
+  GET me and logout (PENDING_ALLOWS in bot/staff/accounts_api.py).
 - A console session is a random token in an HttpOnly, SameSite=Strict cookie
   (Secure behind TLS), kept in the store only as its SHA-256, so a copy of the
   store can't be used to log in; it ends after STAFF_SESSION_HOURS or at logout.
@@ -33,12 +40,15 @@ from typing import Any, Dict, Optional, Tuple
 
 from aiohttp import web
 
+from bot.staff.roles import at_least
 from bot.store import Store
 
 COOKIE = "staff_session"
 CSRF_HEADER = "X-CSRF-Token"
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 MAX_FAILURES, FAILURE_WINDOW_SECONDS, FAILURE_DELAY_SECONDS = 10, 15 * 60, 0.5
+CODE_STAGE_SECONDS = 5 * 60  # a half session, between the password and the code
+TOTP_REQUIRED_FROM = "supervisor"
 
 
 def hash_password(password: str) -> str:
@@ -112,11 +122,23 @@ class LoginThrottle:
         await self.store.uncount_login_attempt(key)
 
 
+def pending_step(session: Dict[str, Any], totp_for_all: bool) -> Optional[str]:
+    """What a session must do before anything else, or None (module docstring)."""
+    if session.get("stage") == "code":
+        return "code"
+    if session.get("must_change_password"):
+        return "password"
+    if not session.get("two_factor") and (totp_for_all or at_least(session["role"], TOTP_REQUIRED_FROM)):
+        return "two_factor"
+    return None
+
+
 class StaffAuth:
     def __init__(self, store: Store, session_hours: float, address_key: bytes,
-                 address_header: str = "") -> None:
+                 address_header: str = "", totp_for_all: bool = False) -> None:
         self.store = store
         self.session_seconds = session_hours * 3600
+        self.totp_for_all = totp_for_all
         self.throttle = LoginThrottle(store, address_key, address_header)
         # scrypt is slow on purpose: on its own thread, a flood of logins can't
         # hold up the store (and so the victims' chats).
@@ -130,17 +152,26 @@ class StaffAuth:
             self._hashing, password_matches, password, stored)
         return member if matches and member is not None and not member["disabled"] else None
 
-    async def start_session(self, username: str) -> Dict[str, str]:
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        await self.store.add_staff_session(token_hash(token), username, csrf,
-                                           time.time() + self.session_seconds)
-        return {"token": token, "csrf_token": csrf}
+    async def hash(self, password: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._hashing, hash_password, password)
 
-    async def session(self, request: web.Request) -> Optional[Dict[str, str]]:
+    async def start_session(self, username: str, stage: Optional[str] = None) -> Dict[str, Any]:
+        """A new session; `stage` 'code': half signed in, for CODE_STAGE_SECONDS."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        seconds = CODE_STAGE_SECONDS if stage == "code" else self.session_seconds
+        await self.store.add_staff_session(token_hash(token), username, csrf, time.time() + seconds, stage)
+        return {"token": token, "csrf_token": csrf, "seconds": seconds}
+
+    async def session(self, request: web.Request) -> Optional[Dict[str, Any]]:
+        """The live session, with its `pending` step and its `token_hash`."""
         token = request.cookies.get(COOKIE)
         if not token:
             return None
-        return await self.store.staff_session(token_hash(token))
+        found = await self.store.staff_session(token_hash(token))
+        if found is not None:
+            found["pending"] = pending_step(found, self.totp_for_all)
+            found["token_hash"] = token_hash(token)
+        return found
 
     async def end_session(self, request: web.Request) -> None:
         token = request.cookies.get(COOKIE)

@@ -116,6 +116,7 @@ async def admin_staff(system) -> Staff:
     add_staff(system["env"], name, PASSWORD, "--admin")
     admin = Staff(system["base"])
     assert await admin.login(name) == 200
+    await admin.set_up_two_factor()  # admins must, before anything else
     return admin
 
 

@@ -9,6 +9,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
+import pyotp
 
 from tests.conftest import ROOT
 
@@ -50,6 +51,25 @@ class Staff:
         if status == 200:
             self.csrf, self.username = body["csrf_token"], username
         return status
+
+    async def give_code(self, code: str = "", recovery_code: str = "") -> Tuple[int, Any]:
+        """The second step of signing in (two-factor on): a whole session, a new CSRF token."""
+        body = {"recovery_code": recovery_code} if recovery_code else {"code": code}
+        status, answer = await self.call("POST", "/staff/api/login/code", body)
+        if status == 200:
+            self.csrf = answer["csrf_token"]
+        return status, answer
+
+    async def set_up_two_factor(self) -> Tuple[str, List[str]]:
+        """Two-factor on for this signed-in account, as the console does it: (the
+        secret, for pyotp to make codes with; the recovery codes). Supervisors and
+        admins can do nothing else until it is on."""
+        status, setup = await self.call("POST", "/staff/api/account/two-factor/setup")
+        assert status == 200, setup
+        status, done = await self.call("POST", "/staff/api/account/two-factor/confirm",
+                                       {"code": pyotp.TOTP(setup["secret"]).now()})
+        assert status == 200, done
+        return setup["secret"], done["recovery_codes"]
 
     async def call(self, method: str, path: str, body: Any = None,
                    csrf: bool = True) -> Tuple[int, Any]:

@@ -168,6 +168,11 @@ async def test_a_store_made_before_versions_keeps_every_row_and_ends_at_head(dat
     assert (await store.staff_session("token-hash"))["username"] == "sam"
     # 0002: an admin keeps the role
     assert (await store.staff_member("sam"))["role"] == "admin"
+    # 0003: existing accounts keep their password, with no two-factor yet, and their
+    # sessions are whole ones (no code step pending)
+    sam = await store.staff_member("sam")
+    assert sam["password_hash"] == "hash" and not sam["must_change_password"] and not sam["two_factor"]
+    assert (await store.staff_session("token-hash"))["stage"] is None
     await store.close()
 
 

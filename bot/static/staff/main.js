@@ -7,9 +7,13 @@
 //   pass-on.js       passing a case on for the person
 //   cases.js         the cases passed on, and the alert when one fails
 //   alerts.js        sound and notifications
-//   login.js         logging in and out, the account bar
+//   login.js         logging in (password, then the two-factor code) and out, the account bar
+//   my-account.js    one's own password and two-factor; a step the session must take first
+//   accounts.js      admins: everyone's accounts
 //   status.js        the status and error lines;  words.js  words and times
+import { allowAccounts, hideAccounts, setupAccounts, showAccounts } from "./accounts.js";
 import { setupAlerts, updateAlertsButton } from "./alerts.js";
+import { byId } from "../common.js";
 import { api, signedIn, signIn, signOut, whenSessionEnds } from "./api.js";
 import { clearCases, loadCases, onCaseFailed, whenCasesChange } from "./cases.js";
 import {
@@ -17,7 +21,8 @@ import {
   setupConversation, syncCurrent,
 } from "./conversation.js";
 import { closeFeed, listen, openFeed } from "./feed.js";
-import { setupLogin, showConsole, showLoginForm } from "./login.js";
+import { setupLogin, showCodeStep, showConsole, showLoginForm } from "./login.js";
+import { hideMyAccount, setupMyAccount, showMyAccount } from "./my-account.js";
 import { connectPassOn, setupPassOn } from "./pass-on.js";
 import { applyQueue, connectQueue, forgetQueue, loadQueue, refreshQueueTimes, startQueue } from "./queue.js";
 import { clearError, setStatus } from "./status.js";
@@ -33,9 +38,24 @@ function refreshTimes() {
   refreshMeta();
 }
 
-function startConsole(data) {
+// A step the session must take before the console (GET me's `pending`).
+function startPendingStep(data) {
   const username = signIn(data);
+  if (data.pending === "code") return showCodeStep(); // a reload mid-way through signing in
+  showConsole(username, false);
+  allowAccounts(false);
+  byId("my-account-open").hidden = true; // this step is "my account" already
+  showMyAccount(data.pending);
+}
+
+function startConsole(data) {
+  if (data.pending) return startPendingStep(data);
+  const username = signIn(data);
+  hideMyAccount();
+  hideAccounts();
   showConsole(username, data.admin === true);
+  allowAccounts(data.role === "admin");
+  byId("my-account-open").hidden = false;
   updateAlertsButton();
   clearError();
   startQueue();
@@ -52,6 +72,8 @@ function showLogin(message) {
   forgetQueue();
   closeConversation();
   clearCases();
+  hideMyAccount();
+  hideAccounts();
   showLoginForm(message);
 }
 
@@ -92,6 +114,12 @@ connectQueue({ openId, open: chosen, changed: syncCurrent });
 connectPassOn({ heldId, reload: reloadCurrent });
 whenCasesChange(refreshControls);
 setupLogin({ loggedIn: startConsole, loggedOut: () => showLogin("You've logged out.") });
+// The account panels replace the console while open; the step done, the server says what next.
+const backToConsole = () => { byId("console").hidden = false; };
+setupMyAccount({ stepDone: () => start(), closed: backToConsole });
+setupAccounts({ closed: backToConsole });
+byId("my-account-open").addEventListener("click", () => { hideAccounts(); showMyAccount(null); });
+byId("accounts-open").addEventListener("click", () => { hideMyAccount(); showAccounts(); });
 setupConversation();
 setupPassOn();
 setupAlerts();

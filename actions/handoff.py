@@ -52,7 +52,7 @@ def in_crisis(tracker: Tracker) -> bool:
 async def ask_gateway(session: Text, crisis: bool, queue_when_closed: bool,
                       facts: Optional[Dict[str, bool]] = None) -> Optional[Dict[str, Any]]:
     """The gateway's answer to a handoff request, or None if it can't be reached.
-    `facts` (under_18, helping) show in the staff queue."""
+    `facts` (under_18, helping, paid, images_shared) show in the staff queue or its wrap-up."""
     answered = await post_to_gateway("/internal/handoffs", {
         "session": session, "crisis": crisis, "queue_when_closed": queue_when_closed,
         **(facts or {})})
@@ -74,7 +74,9 @@ async def request_handoff(
 ) -> List[EventType]:
     """Queues the conversation for a person and says what happens (module docstring)."""
     crisis = in_crisis(tracker)
-    facts = {"under_18": bool(tracker.get_slot("under_18")), "helping": bool(tracker.get_slot("for_someone"))}
+    # Shown in the staff queue, and ticked in the wrap-up when the worker closes it.
+    facts = {"under_18": bool(tracker.get_slot("under_18")), "helping": bool(tracker.get_slot("for_someone")),
+             "paid": bool(tracker.get_slot("paid")), "images_shared": bool(tracker.get_slot("images_shared"))}
     answer = await ask_gateway(tracker.sender_id, crisis, queue_when_closed, facts)
     if answer is None:
         # In a crisis the numbers were just given: don't bury "are you safe?" under more.

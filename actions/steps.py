@@ -5,11 +5,12 @@ keep the evidence, report it) as the conversation goes, "not told twice":
 - "what next?", "ok", "done" get the first step not yet covered;
 - a step the person says they have already done is not told again;
 - once all four are covered, a short summary and the offer of a person
-  (a yes is a handoff: actions/handoff.py).
+  (a yes is a handoff: actions/handoff.py; a no ends the four steps, and the
+  person is asked "did this help?" with one tap, never after a crisis).
 The steps' order, what counts as already done and which response says each
 step are in actions/four_steps.py, shared with action_after_handoff.
 """
-from typing import List, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -25,6 +26,34 @@ from actions.four_steps import (
     steps_covered,
 )
 from actions.handoff import request_handoff
+
+DID_THIS_HELP = "utter_did_this_help"
+# What the conversation said or heard that makes "did this help?" wrong to ask:
+# a crisis, the gentle question about suicide or self-harm, or asked already.
+NOT_AFTER = {"utter_crisis", "utter_check_risk", "utter_handoff_crisis", "utter_crisis_safe",
+             "utter_crisis_danger", DID_THIS_HELP}
+CRISIS_INTENTS = {"crisis", "unclear_risk"}
+
+
+def _said(event: Dict[str, Any]) -> Any:
+    """The response an event said: an action's name, or a bot message's response."""
+    if event.get("event") == "action":
+        return event.get("name")
+    if event.get("event") == "bot":
+        return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
+def may_ask_did_this_help(tracker: Tracker) -> bool:
+    """Never in a conversation that has had a crisis (the classifier's, or the
+    safety net's), and once only. The answer is counted by the gateway."""
+    for event in tracker.events:
+        if _said(event) in NOT_AFTER:
+            return False
+        if event.get("event") == "user" and \
+                ((event.get("parse_data") or {}).get("intent") or {}).get("name") in CRISIS_INTENTS:
+            return False
+    return tracker.get_intent_of_latest_message() not in CRISIS_INTENTS
 
 
 class ActionFourSteps(Action):
@@ -47,6 +76,9 @@ class ActionFourSteps(Action):
                 return await request_handoff(dispatcher, tracker,
                                              queue_when_closed=offer == "queue_later")
             dispatcher.utter_message(response="utter_no_human")
+            # The end of the four steps: one tap, never needed to go on.
+            if offer == "human" and may_ask_did_this_help(tracker):
+                dispatcher.utter_message(response=DID_THIS_HELP)
             return [SlotSet("offer", None)]
 
         told_done = steps_already_done(tracker.latest_message.get("text") or "")

@@ -29,12 +29,14 @@ from bot.reporting import api as reporting_api
 from bot.reporting.outbox import Reporting
 from bot.settings import Settings
 from bot.staff import accounts_api
+from bot.settings import ROOT, Settings
 from bot.staff import api as staff_api
 from bot.staff.auth import StaffAuth
 from bot.staff.feed import StaffFeed, presence_running
 from bot.staff.handoffs import Handoffs
 from bot.staff.hours import SupportHours
 from bot.staff.totp import TwoFactor
+from bot.staff.wrapup import load_wrapup
 from bot.store import Store
 from bot.web import api, page, websocket
 
@@ -57,7 +59,8 @@ def create_app(settings: Settings, redactor: Redactor = None,
     bus = make_bus(settings.redis_url)
     feed = StaffFeed(settings.staff_away_seconds, bus)
     hours = SupportHours(settings.support_hours, settings.support_timezone)
-    insights = Insights(store, hours, feed.on_shift)
+    # The wrap-up's lists (wrapup.yml): a malformed file stops start-up here, with why.
+    insights = Insights(store, hours, feed.on_shift, load_wrapup(ROOT / settings.wrapup_file))
     chats = Conversations(store, assistant, redactor or load_redactor(),
                           RateLimiter(settings.messages_per_minute),
                           AddressBook(store, settings.channel_id_key),

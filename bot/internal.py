@@ -4,7 +4,8 @@ network; never behind the public proxy), and every
 request must carry `Authorization: Bearer <GATEWAY_INTERNAL_TOKEN>`.
 
     POST /internal/handoffs  {"session", "crisis": bool, "queue_when_closed": bool,
-                              "under_18": bool, "helping": bool}
+                              "under_18": bool, "helping": bool, "paid": bool,
+                              "images_shared": bool}
          -> {"status": "queued", "position", "wait_minutes", "paused", "already"}
           | {"status": "unavailable", "reason": "out_of_hours"|"nobody_on_shift", "opens"}
     POST /internal/cases     {"session", "answers": {...}, "contact_given": bool}
@@ -35,7 +36,9 @@ def create_internal_app(public: web.Application, token: str) -> web.Application:
         answer = await public[HANDOFFS].request(session, data.get("crisis") is True,
                                                 data.get("queue_when_closed") is True,
                                                 under_18=data.get("under_18") is True,
-                                                helping=data.get("helping") is True)
+                                                helping=data.get("helping") is True,
+                                                paid=data.get("paid") is True,
+                                                images_shared=data.get("images_shared") is True)
         if answer is None:
             raise Problem(404, "No such conversation.")
         return web.json_response(answer)

@@ -78,6 +78,17 @@ REPLIES: Dict[str, str] = {
         "and stop replying to the person threatening you.\n"
         f"{EMERGENCY}"
     ),
+    # "Did this help?" after a support worker closes the chat or hands it back
+    # (bot/conversation/feedback.py): one tap, never needed to go on.
+    "gateway_did_this_help": (
+        "Did talking to the support worker help? One tap is enough, "
+        "and you can skip it.\n"
+        f"{EMERGENCY}"
+    ),
+    "gateway_thanks_for_answer": (
+        "Thank you for telling us. It helps us do better. I'm still here if you need me.\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "I couldn't read that message: they came too fast. I'm still here. "
         "Please wait a minute, then send it again.\n"

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from bot.bus import offer
+from bot.conversation import feedback
 from bot.conversation.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.conversation.assistant import AssistantUnavailable, RasaClient
 from bot.conversation.crisis_floor import CrisisChecks, CrisisFloor
@@ -261,6 +262,9 @@ class Conversations:
                 placed, crisis = await self._wait_for_rasa(
                     places, clean, new=last_asked is None and handoff is None)
             tapped = next((b for b in buttons if b.get("payload") == text), None)
+            helped = feedback.answer_in(tapped["payload"]) if tapped else None
+            if helped:
+                return await self._helped(session_id, tapped["title"], helped, handoff)
             if tapped:
                 shown, for_assistant, kind = tapped["title"], tapped["payload"], None
                 if last_asked == CHECK_RISK and for_assistant == "/affirm":
@@ -301,6 +305,19 @@ class Conversations:
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
+
+    async def _helped(self, session_id: str, title: str, answer: Tuple[str, str],
+                      handoff: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """A "did this help?" tap (bot/conversation/feedback.py): counted and thanked
+        here, never sent to Rasa, so the conversation carries on where it was. While
+        a person holds the chat, they see the tap and the bot says nothing."""
+        if not await self._add(session_id, [{"from": "user", "text": title}], handoff):
+            raise SessionNotFound()
+        await self.insights.helped(session_id, *answer)
+        if held_for_staff(handoff):
+            return []
+        thanks = [{"from": "bot", **reply(feedback.THANKS)}]
+        return await self._add(session_id, thanks) or thanks
 
     async def _wait_for_rasa(self, places: contextlib.AsyncExitStack, text: str,
                              new: bool) -> Tuple[bool, Optional[bool]]:

@@ -16,6 +16,12 @@ Counted as things happen, into one counter per name per hour (bot/store/insights
     report_passed_on     cases passed on to the reporting channel
     forget_me            conversations deleted at the person's request
     fallbacks            messages the assistant did not understand (each one)
+    helped_<route>_asked, helped_<route>_<answer>
+                         "did this help?" asked, and answered, by route (handoff,
+                         four_steps): once per conversation and route
+    wrapups, wrapup_category_<id>, wrapup_outcome_<id>
+                         each conversation a worker closed with a wrap-up, and what
+                         they ticked (ids from wrapup.yml, bot/staff/wrapup.py)
 
 A conversation counts once for each (bot/store/insights.py `insight_marks`). What the
 assistant said is read from the response names (../shared/CONVERSATION.md).
@@ -32,8 +38,10 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from bot.conversation.feedback import ANSWERS, ROUTES
 from bot.errors import log_failure
 from bot.staff.hours import SupportHours
+from bot.staff.wrapup import WrapUpList
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -61,7 +69,18 @@ COUNTERS = {
     "report_passed_on": "Cases passed on",
     "forget_me": "Asked us to delete their chat",
     "fallbacks": "Messages not understood",
+    "helped_handoff_asked": "Asked \u201cdid this help?\u201d after a person",
+    "helped_handoff_yes": "After a person: yes, it helped",
+    "helped_handoff_a_bit": "After a person: it helped a bit",
+    "helped_handoff_no": "After a person: it did not help",
+    "helped_four_steps_asked": "Asked \u201cdid this help?\u201d after the four steps",
+    "helped_four_steps_yes": "After the four steps: yes, it helped",
+    "helped_four_steps_a_bit": "After the four steps: it helped a bit",
+    "helped_four_steps_no": "After the four steps: it did not help",
+    "wrapups": "Closed with a wrap-up",
 }
+WRAPUP_CATEGORY = "wrapup_category_"
+WRAPUP_OUTCOME = "wrapup_outcome_"
 FUNNEL = ("conversations", "step_1", "step_2", "step_3", "step_4")
 
 # The assistant's responses that mark a conversation, once each.
@@ -75,6 +94,9 @@ MARKED_BY_RESPONSE = {
     "utter_helping_someone": "helping_someone",
     "utter_check_risk": "check_risk",
     "utter_forget_me": "forget_me",
+    # "Did this help?" asked (bot/conversation/feedback.py), by the assistant or the gateway.
+    "utter_did_this_help": "helped_four_steps_asked",
+    "gateway_did_this_help": "helped_handoff_asked",
 }
 # "Just to check...?", "Say it another way?", "Still not sure": not understood.
 NOT_UNDERSTOOD = {"utter_ask_affirmation", "utter_ask_rephrase", "utter_default"}
@@ -128,10 +150,13 @@ class Insights:
     and sums it up for the page (bot/insights/api.py). A failure to count is logged,
     never passed on: nobody loses an answer over a statistic."""
 
-    def __init__(self, store: Store, hours: SupportHours, on_shift=lambda: 0) -> None:
+    def __init__(self, store: Store, hours: SupportHours, on_shift=lambda: 0,
+                 wrapup: Optional[WrapUpList] = None) -> None:
         self.store = store
         self.hours = hours
         self.on_shift = on_shift  # how many staff are on shift now
+        # The wrap-up's categories and outcomes, shown in this order with their labels.
+        self.wrapup = wrapup or WrapUpList((), ())
         # Conversations counted already, so that most messages cost no extra write.
         # Only a shortcut (the store's marks are the record), so it is simply emptied
         # when full: conversations erased by another gateway are never forgotten here.
@@ -191,11 +216,16 @@ class Insights:
         await self._count(session_id, at, marks=marks)
 
     async def facts_known(self, session_id: str, under_18: bool, helping: bool,
+                          paid: bool = False, images_shared: bool = False,
                           at: Optional[float] = None) -> None:
         """Facts the assistant holds when a handoff is asked for: they show in the
-        staff queue at once (bot/store/insights.py reads them from the marks) and count once."""
-        marks = {name: [name] for name, known in (("under_18", under_18),
-                                                   ("helping_someone", helping)) if known}
+        staff queue at once (bot/store/insights.py reads them from the marks) and count once.
+        `paid` and `images_shared` are marks only (they tick the wrap-up), not counters."""
+        marks: Dict[str, Sequence[str]] = {
+            name: [name] for name, known in (("under_18", under_18),
+                                             ("helping_someone", helping)) if known}
+        marks.update({name: [] for name, known in (("paid", paid),
+                                                   ("images_shared", images_shared)) if known})
         if marks:
             await self._count(session_id, at, marks=marks)
 
@@ -206,6 +236,17 @@ class Insights:
 
     async def passed_on(self, session_id: Optional[str], at: Optional[float] = None) -> None:
         await self._count(session_id, at, each=["report_passed_on"])
+
+    async def helped(self, session_id: str, route: str, answer: str,
+                     at: Optional[float] = None) -> None:
+        """A "did this help?" answer: counted once per conversation and route."""
+        await self._count(session_id, at, marks={f"helped_{route}": [f"helped_{route}_{answer}"]})
+
+    async def wrapped_up(self, categories: Sequence[str], outcome: str,
+                         at: Optional[float] = None) -> None:
+        """A worker's wrap-up on close: counts only, linked to no conversation."""
+        await self._count(None, at, each=["wrapups", *(WRAPUP_CATEGORY + c for c in categories),
+                                          WRAPUP_OUTCOME + outcome])
 
     def forget(self, session_id: str) -> None:
         self._counted.discard(session_id)
@@ -257,18 +298,32 @@ class Insights:
             "heatmap": [[shown(count) for count in hours] for hours in heat],
             # (weekday, first minute, end minute): the page marks them on the heat map
             "support_hours": [list(window) for window in self.hours.windows],
+            "helped": {route: {"asked": shown(totals.get(f"helped_{route}_asked", 0)),
+                               "answers": [{"answer": answer, "label": label,
+                                            "count": shown(totals.get(f"helped_{route}_{answer}", 0))}
+                                           for answer, label in ANSWERS.items()]}
+                       for route in ROUTES},
+            "wrapup": {"count": shown(totals.get("wrapups", 0)),
+                       **{group: [{"id": c.id, "label": c.label,
+                                   "count": shown(totals.get(prefix + c.id, 0))} for c in choices]
+                          for group, prefix, choices in self._wrapup_groups()}},
         }
+
+    def _wrapup_groups(self):
+        return (("categories", WRAPUP_CATEGORY, self.wrapup.categories),
+                ("outcomes", WRAPUP_OUTCOME, self.wrapup.outcomes))
 
     async def csv_rows(self, days: int, today: Optional[date] = None) -> List[List[Any]]:
         """One row a day and one for the period, as the page shows them (small counts hidden)."""
         _, _, by_day, totals, _ = await self._tally(days, today)
-        table: List[List[Any]] = [["date", *COUNTERS, "waits", "wait_median_minutes",
+        wrapup = [prefix + c.id for _, prefix, choices in self._wrapup_groups() for c in choices]
+        table: List[List[Any]] = [["date", *COUNTERS, *wrapup, "waits", "wait_median_minutes",
                                    "wait_p90_minutes"]]
         for day, counts in [*((d.isoformat(), c) for d, c in by_day.items()), ("total", totals)]:
             waits = waits_summary(counts)
-            table.append([day, *(shown(counts.get(name, 0)) for name in COUNTERS), waits["count"],
-                          *("" if waits[key] is None else waits[key]
-                            for key in ("median_minutes", "p90_minutes"))])
+            table.append([day, *(shown(counts.get(name, 0)) for name in (*COUNTERS, *wrapup)),
+                          waits["count"], *("" if waits[key] is None else waits[key]
+                                            for key in ("median_minutes", "p90_minutes"))])
         return table
 
 

@@ -10,7 +10,8 @@
     POST /staff/api/conversations/{id}/messages  {"text"} -> to the person, on their channel
     POST /staff/api/conversations/{id}/notes     {"text"} -> internal, staff only
     POST /staff/api/conversations/{id}/release   back to the bot
-    POST /staff/api/conversations/{id}/close
+    POST /staff/api/conversations/{id}/close     {"categories"?, "outcome"?}: the wrap-up (bot/staff/wrapup.py)
+    GET  /staff/api/conversations/{id}/wrapup    -> {"categories", "outcomes", "ticked"}
     GET  /staff/api/live                         WebSocket: the queue and transcripts, live
 
 Every /staff/api/ route but login refuses a caller without a live session (401);
@@ -31,7 +32,7 @@ from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SETTINGS
 from bot.staff.accounts_api import PENDING_ALLOWS, PENDING_WORDS, session_body
 from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, pending_step, set_session_cookie
 from bot.staff.feed import SIGNED_OUT
-from bot.web.checks import check_text, read_json_object
+from bot.web.checks import check_text, json_object, read_json_object
 from bot.web.page import STATIC
 from bot.web.websocket import same_origin
 
@@ -132,6 +133,23 @@ async def staff_action(request: web.Request, action: str, needs_text: bool = Fal
     return web.json_response(result)
 
 
+async def close(request: web.Request) -> web.Response:
+    """Closes a held conversation, with the wrap-up if the body gives one (checked
+    first: a wrong id closes nothing). An empty body closes it as older consoles do."""
+    handoffs = request.app[HANDOFFS]
+    await handoffs.held_by(request.match_info["id"], staff(request))  # 403/409 before 400
+    raw = await request.read()
+    body = json_object(raw) if raw.strip() else {}
+    wrapup = handoffs.chats.insights.wrapup.chosen(body)
+    return web.json_response(await handoffs.end(request.match_info["id"], staff(request),
+                                                "closed", wrapup))
+
+
+async def wrapup_form(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[HANDOFFS].wrapup_form(
+        request.match_info["id"], staff(request)))
+
+
 def route(action: str, needs_text: bool = False):
     async def handler(request: web.Request) -> web.Response:
         return await staff_action(request, action, needs_text)
@@ -219,4 +237,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post(base + "/messages", route("reply", needs_text=True))
     app.router.add_post(base + "/notes", route("note", needs_text=True))
     app.router.add_post(base + "/release", route("released"))
-    app.router.add_post(base + "/close", route("closed"))
+    app.router.add_post(base + "/close", close)
+    app.router.add_get(base + "/wrapup", wrapup_form)

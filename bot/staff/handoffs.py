@@ -11,8 +11,9 @@ Every staff action is written to the audit log (who, what, when, which handoff).
 import math
 import secrets
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from bot.conversation import feedback
 from bot.conversation.assistant import AssistantUnavailable
 from bot.conversation.replies import reply
 from bot.conversation.turn import Conversations, normalise
@@ -52,10 +53,12 @@ class Handoffs:
 
     # --- asked for by the bot ----------------------------------------------------
     async def request(self, session_id: str, crisis: bool, queue_when_closed: bool,
-                      under_18: bool = False, helping: bool = False) -> Optional[Dict[str, Any]]:
+                      under_18: bool = False, helping: bool = False, paid: bool = False,
+                      images_shared: bool = False) -> Optional[Dict[str, Any]]:
         """Queues the conversation if someone can take it (or the person agreed to
         wait for the team); None if there is no such session. `under_18` and
-        `helping` (a parent, carer, friend or professional) show in the queue."""
+        `helping` (a parent, carer, friend or professional) show in the queue;
+        with `paid` and `images_shared` they tick the wrap-up (bot/staff/wrapup.py)."""
         staffed = self.hours.is_open() and self.feed.on_shift() > 0
         existing = await self.store.handoff_for_session(session_id)
         already_queued = bool(existing) and existing["status"] in OPEN
@@ -73,7 +76,7 @@ class Handoffs:
         if handoff is None:
             return None
         await self.chats.insights.handoff_requested(session_id, answered=staffed)
-        await self.chats.insights.facts_known(session_id, under_18, helping)
+        await self.chats.insights.facts_known(session_id, under_18, helping, paid, images_shared)
         if await self.store.session_channel(session_id) != "web":
             await self.chats.addresses.keep(session_id)
         self.feed.publish({"type": "queue_changed"})
@@ -162,8 +165,21 @@ class Handoffs:
         self.feed.publish({"type": "note", "conversation": handoff_id, "note": note})
         return note
 
-    async def end(self, handoff_id: str, staff: str, how: str) -> Dict[str, Any]:
-        """Back to the bot ("released") or closed: either way the bot resumes."""
+    async def wrapup_form(self, handoff_id: str, staff: str) -> Dict[str, Any]:
+        """The wrap-up's lists, with what the assistant knows ticked already."""
+        handoff = await self.held_by(handoff_id, staff)
+        return self.chats.insights.wrapup.form(await self._facts(handoff))
+
+    async def _facts(self, handoff: Dict[str, Any]) -> List[str]:
+        """What is known of the conversation: its insight marks, and a crisis handoff."""
+        marks = await self.store.marks_of(handoff["session_id"])
+        return [*marks, "crisis"] if handoff["priority"] == "crisis" else marks
+
+    async def end(self, handoff_id: str, staff: str, how: str,
+                  wrapup: Optional[Tuple[Sequence[str], str]] = None) -> Dict[str, Any]:
+        """Back to the bot ("released") or closed: either way the bot resumes, and the
+        person is asked "did this help?" unless it was a crisis. `wrapup`: on close,
+        (categories, outcome) already checked (bot/staff/wrapup.py), counted in insights."""
         handoff = await self.held_by(handoff_id, staff)
         session_id = handoff["session_id"]
         # In the conversation's turn, so that a message arriving meanwhile can't
@@ -173,8 +189,15 @@ class Handoffs:
                     handoff_id, {"claimed_by": staff, "status": "claimed"}, status="ended"):
                 raise Problem(404, NOT_FOUND)
             said = await self.chats.resume_bot(session_id, handoff, how)
+            if feedback.may_ask(await self.store.marks_of(session_id),
+                                crisis_handoff=handoff["priority"] == "crisis"):
+                said = feedback.with_question(said, {**reply(feedback.ASK),
+                                                     "buttons": feedback.buttons("handoff")})
             await self.chats.push(session_id, [{"from": "bot", **m} for m in said], locked=True)
         await self.chats.addresses.drop(session_id)
         await self.store.audit(staff, "release" if how == "released" else "close", handoff_id)
+        if wrapup:
+            await self.chats.insights.wrapped_up(*wrapup)
+            await self.store.audit(staff, "wrapup", handoff_id)
         self.feed.publish({"type": "queue_changed"})
         return {**public(handoff), "status": "ended"}

@@ -39,6 +39,12 @@ class InsightTables(Database):
             return new
         return await self._run(work)
 
+    async def marks_of(self, session_id: str) -> List[str]:
+        """What this conversation has been counted for (under_18, crisis, ...): the
+        facts the assistant knew, for the wrap-up and "did this help?"."""
+        return await self._run(lambda db: [name for (name,) in db.execute(text(
+            "SELECT name FROM insight_marks WHERE session_id = :s"), {"s": session_id})])
+
     async def insight_sums(self, days: Sequence[Tuple[int, int]]) -> Tuple[
             List[Tuple[int, str, int]], List[Tuple[int, int]]]:
         """For days given as (first hour, end hour): (day's index, counter, sum) for every

@@ -156,7 +156,8 @@ async def test_closing_ends_it_and_the_bot_says_so(rasa, gw):
     staff = await gw.staff_member()
     session, conversation = await claimed(gw, rasa, staff)
     assert (await staff.act(conversation, "close"))[0] == 200
-    assert (await gw.transcript(session))[-1]["response"] == "utter_handoff_ended"
+    # Then "did this help?" (tests/gateway/test_wrapup.py).
+    assert responses(await gw.transcript(session))[-2:] == ["utter_handoff_ended", "gateway_did_this_help"]
     assert ("handoff", "closed") in rasa.routes(session) and await staff.queue() == []
 
 
@@ -199,7 +200,7 @@ async def test_a_hand_back_rasa_missed_is_made_with_the_next_message(rasa, gw):
     session, conversation = await claimed(gw, rasa, staff)
     rasa.fail("handoff")
     assert (await staff.act(conversation, "release"))[0] == 200
-    assert (await gw.transcript(session))[-1]["response"] == "gateway_unavailable"
+    assert responses(await gw.transcript(session))[-2:] == ["gateway_unavailable", "gateway_did_this_help"]
     del rasa.failing["handoff"]
     assert responses(await gw.say(session, "hello?")) == ["utter_handback", "utter_default"]
     assert rasa.routes(session)[-3:] == [("handoff", "released"), ("handoff", "released"), ("webhook", None)]
@@ -208,7 +209,7 @@ async def test_a_hand_back_rasa_missed_is_made_with_the_next_message(rasa, gw):
     rasa.on_handoff["closed"] = []
     session, conversation = await claimed(gw, rasa, staff)
     assert (await staff.act(conversation, "close"))[0] == 200
-    assert (await gw.transcript(session))[-1]["response"] == "gateway_unavailable"
+    assert responses(await gw.transcript(session))[-2:] == ["gateway_unavailable", "gateway_did_this_help"]
 
 
 async def test_while_held_a_crisis_and_delete_my_chat_still_get_the_bots_answer(rasa, gw):

@@ -6,8 +6,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.insights.counts import HIDDEN, Insights, share, shown, wait_bucket, wait_percentile
+from bot.insights.counts import COUNTERS, HIDDEN, Insights, share, shown, wait_bucket, wait_percentile
 from bot.staff.hours import SupportHours
+from bot.staff.wrapup import Choice, WrapUpList
 from bot.store import Store
 
 HOURS = SupportHours("Mon-Fri 09:00-17:00", "Europe/London")
@@ -93,7 +94,9 @@ async def test_a_scripted_week_counts_exactly_and_outlives_its_conversations(sto
         "step_1": 7, "step_2": 6, "step_3": 6, "step_4": 5,
         "crisis": HIDDEN, "under_18": HIDDEN, "helping_someone": HIDDEN, "check_risk": HIDDEN,
         "handoff_requested": 7, "handoff_unstaffed": HIDDEN,
-        "reached_person": 6, "report_passed_on": HIDDEN, "forget_me": HIDDEN, "fallbacks": HIDDEN}
+        "reached_person": 6, "report_passed_on": HIDDEN, "forget_me": HIDDEN, "fallbacks": HIDDEN,
+        # Nobody was asked "did this help?" or wrapped up this week.
+        **{name: 0 for name in COUNTERS if name.startswith(("helped_", "wrapups"))}}
     assert [step["count"] for step in summary["funnel"]] == [13, 7, 6, 6, 5]
     assert summary["shares"]["out_of_hours"] == round(7 / 13, 3)
     assert summary["shares"]["crisis"] is None  # 2 of 13 would single people out
@@ -222,3 +225,66 @@ def test_the_training_export_is_plain_text_to_rasa_whatever_the_person_typed():
     assert [(m.get("intent"), m.get("text")) for m in read.intent_examples] == [
         ("ask_next", text) for text in typed.values()]
     assert read.entity_examples == [] and not any(m.get("entities") for m in read.training_examples)
+
+
+WRAPUP = WrapUpList(
+    categories=(Choice("under_18", "Under 18", "under_18"), Choice("paid", "Paid", "paid"),
+                Choice("childline", "Childline")),
+    outcomes=(Choice("got_what_they_needed", "Got what they needed"),
+              Choice("left_before_the_end", "Left before the end")))
+
+
+async def test_wrapups_are_counted_by_category_and_outcome_and_small_counts_hidden(store):
+    insights = Insights(store, HOURS, wrapup=WRAPUP)
+    when = at("2026-11-25T12:00:00")
+    for n in range(6):
+        await insights.wrapped_up(["under_18", *(["childline"] if n < 2 else [])],
+                                  "got_what_they_needed" if n < 5 else "left_before_the_end",
+                                  at=when + n)
+    summary = await insights.summary(7, today=date(2026, 11, 25))
+    assert summary["wrapup"] == {
+        "count": 6,
+        "categories": [{"id": "under_18", "label": "Under 18", "count": 6},
+                       {"id": "paid", "label": "Paid", "count": 0},
+                       {"id": "childline", "label": "Childline", "count": HIDDEN}],
+        "outcomes": [{"id": "got_what_they_needed", "label": "Got what they needed", "count": 5},
+                     {"id": "left_before_the_end", "label": "Left before the end", "count": HIDDEN}]}
+    header, *_, total = await insights.csv_rows(1, today=date(2026, 11, 25))
+    column = {name: i for i, name in enumerate(header)}
+    assert total[column["wrapups"]] == 6 and total[column["wrapup_category_under_18"]] == 6
+    assert total[column["wrapup_category_childline"]] == HIDDEN
+    assert total[column["wrapup_outcome_left_before_the_end"]] == HIDDEN
+    assert total[column["wrapup_category_paid"]] == 0
+
+
+async def test_did_this_help_counts_once_per_conversation_and_route(store):
+    insights = Insights(store, HOURS)
+    when = at("2026-11-25T12:00:00")
+    sessions = [await conversation(store, insights, 400 + n, when) for n in range(6)]
+    for session in sessions:
+        await insights.stored(session, [bot("gateway_did_this_help")], at=when)
+        await insights.helped(session, "handoff", "yes", at=when)
+        await insights.helped(session, "handoff", "no", at=when)  # a second tap: not counted
+        await insights.helped(session, "four_steps", "a_bit", at=when)  # its own route
+    for session in sessions[:2]:
+        await insights.stored(session, [bot("utter_did_this_help")], at=when)
+    summary = await insights.summary(1, today=date(2026, 11, 25))
+    answers = {route: {a["answer"]: a["count"] for a in counted["answers"]}
+               for route, counted in summary["helped"].items()}
+    assert answers == {"handoff": {"yes": 6, "a_bit": 0, "no": 0},
+                       "four_steps": {"yes": 0, "a_bit": 6, "no": 0}}
+    assert summary["helped"]["handoff"]["asked"] == 6
+    assert summary["helped"]["four_steps"]["asked"] == HIDDEN
+    # The marks say it was answered, for the gateway not to ask again.
+    assert {"helped_handoff", "helped_four_steps"} <= set(await store.marks_of(sessions[0]))
+
+
+async def test_facts_known_mark_paid_and_shared_without_counting_them(store):
+    insights = Insights(store, HOURS)
+    when = at("2026-11-25T12:00:00")
+    session = await conversation(store, insights, 500, when)
+    await insights.facts_known(session, under_18=False, helping=False, paid=True,
+                               images_shared=True, at=when)
+    assert {"paid", "images_shared"} <= set(await store.marks_of(session))
+    summary = await insights.summary(1, today=date(2026, 11, 25))
+    assert "paid" not in summary["totals"] and "images_shared" not in summary["totals"]

@@ -2,6 +2,7 @@
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.four_steps import steps_already_done
@@ -105,7 +106,8 @@ async def test_not_yet_waits_instead_of_pushing_the_next_step():
 
 
 @pytest.mark.parametrize(
-    "answer, response", [("affirm", "utter_request_human"), ("deny", "utter_no_human")]
+    "answer, response", [("affirm", ["utter_request_human"]),
+                         ("deny", ["utter_no_human", "utter_did_this_help"])]
 )
 async def test_the_offer_of_a_person_after_the_summary(answer, response, monkeypatch):
     """A yes asks the gateway for a person (tests/stack/test_handoff.py runs that for
@@ -118,7 +120,7 @@ async def test_the_offer_of_a_person_after_the_summary(answer, response, monkeyp
         _, slots = await run_turn(slots, "ask_next")
     assert slots["offer"] == "human"
     responses, after = await run_turn(slots, answer)
-    assert responses == [response]
+    assert responses == response  # a no ends the four steps: "did this help?"
     assert after["offer"] is None
 
 
@@ -187,3 +189,47 @@ def test_recognises_steps_already_done(text, done):
 )
 def test_questions_and_negations_are_not_taken_as_done(text):
     assert steps_already_done(text) == set()
+
+
+def tracker_after(events: List[Dict[str, Any]], intent: str, slots: Dict[str, Any]) -> Tracker:
+    """A tracker with this history, whose latest message has this intent."""
+    tracker = make_tracker(intent, "", slots)
+    tracker.events = events
+    return tracker
+
+
+SUMMARISED = {"steps_covered": ["dont_pay", "stop_replying", "keep_evidence", "report"],
+              "last_step": "report", "offer": "human"}
+
+
+@pytest.mark.parametrize("history", [
+    [{"event": "action", "name": "utter_crisis"}],
+    [{"event": "bot", "text": "...", "metadata": {"utter_action": "utter_check_risk"}}],
+    [{"event": "user", "text": "...", "parse_data": {"intent": {"name": "crisis"}}}],
+    [{"event": "user", "text": "...", "parse_data": {"intent": {"name": "unclear_risk"}}}],
+    [{"event": "bot", "text": "...", "metadata": {"utter_action": "utter_did_this_help"}}],
+])
+async def test_did_this_help_is_never_asked_after_a_crisis_and_only_once(history):
+    dispatcher = CollectingDispatcher()
+    await ActionFourSteps().run(dispatcher, tracker_after(history, "deny", SUMMARISED), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_no_human"]
+
+
+async def test_did_this_help_follows_an_ordinary_history_and_not_a_no_to_leaving_it_for_later():
+    ordinary = [{"event": "action", "name": "utter_step_report"},
+                {"event": "user", "text": "no", "parse_data": {"intent": {"name": "deny"}}}]
+    dispatcher = CollectingDispatcher()
+    await ActionFourSteps().run(dispatcher, tracker_after(ordinary, "deny", SUMMARISED), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_no_human", "utter_did_this_help"]
+    # "Shall I leave this for the team?" - no: the four steps have not just ended.
+    dispatcher = CollectingDispatcher()
+    await ActionFourSteps().run(dispatcher, tracker_after(
+        ordinary, "deny", {**SUMMARISED, "offer": "queue_later"}), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_no_human"]
+
+
+def test_the_four_steps_buttons_are_the_ones_the_gateway_counts(domain):
+    from bot.conversation import feedback
+
+    (variation,) = domain["responses"]["utter_did_this_help"]
+    assert variation["buttons"] == feedback.buttons("four_steps")

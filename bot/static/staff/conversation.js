@@ -7,6 +7,7 @@ import { resetPassOn, showPassOn } from "./pass-on.js";
 import { dropFromQueue, findInQueue, markOpen } from "./queue.js";
 import { clearError, report, setStatus, showError } from "./status.js";
 import { addMessage, addNote, clearTranscript, freshTranscript, scrollToEnd } from "./transcript.js";
+import { askWrapUp, setupWrapUp } from "./wrapup.js";
 import { channelName, clockTime, isCrisis, waitedFor } from "./words.js";
 
 const ENDED_TEXT = "This conversation is no longer in the queue.";
@@ -242,13 +243,18 @@ async function saveNote() {
 // "release" hands the person back to the bot; "close" ends the conversation.
 async function finish(how) {
   if (!heldByMe()) return;
-  if (how === "close" && !window.confirm("Close this conversation? It will leave the queue.")) return;
   const id = current.id;
   const button = how === "close" ? ui.close : ui.release;
   clearError();
   button.disabled = true;
   try {
-    await api("POST", `${conversationPath(id)}/${how}`);
+    // Closing asks for the wrap-up first; cancelling it closes nothing.
+    const wrapup = how === "close" ? await askWrapUp(id) : undefined;
+    if (wrapup === null) {
+      button.focus();
+      return;
+    }
+    await api("POST", `${conversationPath(id)}/${how}`, wrapup);
     if (current && current.id === id) {
       current.ended = true;
       updateControls();
@@ -268,6 +274,7 @@ export function setupConversation() {
   ui.claim.addEventListener("click", claim);
   ui.release.addEventListener("click", () => finish("release"));
   ui.close.addEventListener("click", () => finish("close"));
+  setupWrapUp();
   onSubmit(ui.replyForm, sendReply);
   sendOnEnter(ui.replyText, sendReply);
   ui.replyText.addEventListener("input", updateCount);

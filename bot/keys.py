@@ -11,10 +11,12 @@ from bot.reporting.outbox import Reporting
 from bot.settings import Settings
 from bot.staff.auth import StaffAuth
 from bot.staff.handoffs import Handoffs
+from bot.staff.shift import Shift
 
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
+SHIFT = web.AppKey("shift", Shift)  # transfers and the supervisor's view (bot/staff/shift.py)
 AUTH = web.AppKey("staff_auth", StaffAuth)
 REPORTS = web.AppKey("reports", Reporting)
 # The pages, rendered once at start-up with the fact sheet's numbers in them.

@@ -4,6 +4,9 @@
 //   queue.js         the queue of handed-off conversations
 //   conversation.js  the open conversation and its controls
 //   transcript.js    its messages and internal notes
+//   tabs.js          a tab for each conversation held, unread counts, their alerts
+//   transfer.js      handing a conversation to a colleague or back to the queue; offers
+//   supervisor.js    the supervisor's Shift panel: who holds what, silent reads, takeovers
 //   pass-on.js       passing a case on for the person
 //   cases.js         the cases passed on, and the alert when one fails
 //   alerts.js        sound and notifications
@@ -19,18 +22,40 @@ import {
 import { closeFeed, listen, openFeed } from "./feed.js";
 import { setupLogin, showConsole, showLoginForm } from "./login.js";
 import { connectPassOn, setupPassOn } from "./pass-on.js";
-import { applyQueue, connectQueue, forgetQueue, loadQueue, refreshQueueTimes, startQueue } from "./queue.js";
+import {
+  applyQueue, connectQueue, forgetQueue, loadQueue, queueNow, refreshQueueTimes, startQueue,
+} from "./queue.js";
 import { clearError, setStatus } from "./status.js";
+import { connectSupervisor, forgetShift, loadShift, setupSupervisor, showShift } from "./supervisor.js";
+import { connectTabs, forgetTabs, messageArrived, opened, renderTabs, setupTabs } from "./tabs.js";
+import { connectTransfer, forgetOffers, renderOffers, setupTransfer, transferFrames } from "./transfer.js";
 import { addMessage, addNote } from "./transcript.js";
 
 const TICK_MS = 30000; // how often the "waiting for" times are refreshed
 let tickTimer = 0;
 
-const chosen = (id) => openConversation(id, true);
+async function chosen(id, watch) {
+  await openConversation(id, true, watch);
+  opened(id);
+}
+
+// A conversation has left this staff member (handed on, taken over, requeued): its tab closes.
+function gone(id) {
+  if (openId() === id) closeConversation();
+  renderTabs();
+}
 
 function refreshTimes() {
   refreshQueueTimes();
   refreshMeta();
+  loadShift();
+}
+
+function queueChanged() {
+  syncCurrent();
+  renderTabs();
+  renderOffers();
+  loadShift();
 }
 
 function startConsole(data) {
@@ -39,6 +64,7 @@ function startConsole(data) {
   updateAlertsButton();
   clearError();
   startQueue();
+  showShift();
   loadCases();
   openFeed();
   clearInterval(tickTimer);
@@ -51,6 +77,9 @@ function showLogin(message) {
   clearInterval(tickTimer);
   forgetQueue();
   closeConversation();
+  forgetTabs();
+  forgetOffers();
+  forgetShift();
   clearCases();
   showLoginForm(message);
 }
@@ -75,11 +104,15 @@ function forOpen(frame, show) {
 listen({
   frames: {
     queue: (frame) => applyQueue(frame.conversations),
-    message: (frame) => forOpen(frame, () => addMessage(frame.message)),
+    message: (frame) => {
+      forOpen(frame, () => addMessage(frame.message));
+      messageArrived(frame);
+    },
     note: (frame) => forOpen(frame, () => addNote(frame.note)),
     cases_changed: () => loadCases(),
     case_failed: () => onCaseFailed(),
     reload: catchUp, // the gateways lost touch for a while: what is shown may be behind
+    ...transferFrames,
     undelivered: () => setStatus("A reply couldn't be delivered to the person's messaging app. They may not have seen it."),
   },
   back: catchUp, // anything said while the feed was down
@@ -88,13 +121,19 @@ listen({
 });
 
 whenSessionEnds(sessionEnded);
-connectQueue({ openId, open: chosen, changed: syncCurrent });
+connectQueue({ openId, open: chosen, changed: queueChanged });
+connectTabs({ openId, open: chosen, queue: queueNow });
+connectTransfer({ heldId, open: chosen, queue: queueNow, gone });
+connectSupervisor({ open: chosen, openId });
 connectPassOn({ heldId, reload: reloadCurrent });
 whenCasesChange(refreshControls);
 setupLogin({ loggedIn: startConsole, loggedOut: () => showLogin("You've logged out.") });
 setupConversation();
 setupPassOn();
 setupAlerts();
+setupTabs();
+setupTransfer();
+setupSupervisor();
 
 // Logged in already (a reload)? Go straight to the queue.
 async function start() {

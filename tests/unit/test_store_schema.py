@@ -168,6 +168,9 @@ async def test_a_store_made_before_versions_keeps_every_row_and_ends_at_head(dat
     assert (await store.staff_session("token-hash"))["username"] == "sam"
     # 0002: an admin keeps the role
     assert (await store.staff_member("sam"))["role"] == "admin"
+    # 0004: a handoff made before has no handover offered, and its holder hasn't written
+    handoff = await store.handoff("h1")
+    assert [handoff[c] for c in ("transfer_to", "transfer_from", "transfer_at", "last_staff_at")] == [None] * 4
     await store.close()
 
 

@@ -11,7 +11,7 @@ All nullable: rows made before keep NULL, which means "no offer" and "not writte
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 
 
 def upgrade() -> None:

@@ -20,21 +20,23 @@ from bot.errors import errors_as_json, security_headers
 from bot.fact_sheet import fact_sheet
 from bot.insights import api as insights_api
 from bot.insights.counts import Insights
-from bot.keys import AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS, SETTINGS, TASKS, TWO_FACTOR
+from bot.keys import (AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS, SETTINGS, SHIFT, TASKS,
+                      TWO_FACTOR)
 from bot.messaging import shared as messaging
 from bot.messaging import telegram, whatsapp
 from bot.messaging.addresses import AddressBook
 from bot.messaging.provider_http import ProviderHttp
 from bot.reporting import api as reporting_api
 from bot.reporting.outbox import Reporting
-from bot.settings import Settings
-from bot.staff import accounts_api
 from bot.settings import ROOT, Settings
+from bot.staff import accounts_api
 from bot.staff import api as staff_api
+from bot.staff import shift_api
 from bot.staff.auth import StaffAuth
 from bot.staff.feed import StaffFeed, presence_running
 from bot.staff.handoffs import Handoffs
 from bot.staff.hours import SupportHours
+from bot.staff.shift import Shift
 from bot.staff.totp import TwoFactor
 from bot.staff.wrapup import load_wrapup
 from bot.store import Store
@@ -45,7 +47,8 @@ logger = logging.getLogger(__name__)
 # Request bodies: a 2,000-character message is at most 8 kB of UTF-8; webhooks are bigger.
 MAX_BODY_BYTES = 256 * 1024
 # Each feature's routes, in the order they are added.
-FEATURES = (api, websocket, page, telegram, whatsapp, reporting_api, staff_api, accounts_api, insights_api)
+FEATURES = (api, websocket, page, telegram, whatsapp, reporting_api, staff_api, accounts_api, shift_api,
+            insights_api)
 
 
 def create_app(settings: Settings, redactor: Redactor = None,
@@ -68,7 +71,9 @@ def create_app(settings: Settings, redactor: Redactor = None,
                           floor=floor or load_crisis_floor(),
                           admission=Admission(settings.rasa_in_flight))
     app[CONVERSATIONS] = chats
-    app[HANDOFFS] = handoffs = Handoffs(chats, hours, settings.handoff_minutes_each)
+    app[HANDOFFS] = handoffs = Handoffs(chats, hours, settings.handoff_minutes_each,
+                                        settings.staff_max_chats)
+    app[SHIFT] = Shift(handoffs)
     # "Talk to a person", or a crisis, with the action server down: as its action would ask.
     chats.request_person = lambda session, crisis: handoffs.request(session, crisis, False)
     app[AUTH] = StaffAuth(store, settings.staff_session_hours, settings.channel_id_key,

@@ -11,11 +11,13 @@ from bot.reporting.outbox import Reporting
 from bot.settings import Settings
 from bot.staff.auth import StaffAuth
 from bot.staff.handoffs import Handoffs
+from bot.staff.shift import Shift
 from bot.staff.totp import TwoFactor
 
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
+SHIFT = web.AppKey("shift", Shift)  # transfers and the supervisor's view (bot/staff/shift.py)
 AUTH = web.AppKey("staff_auth", StaffAuth)
 TWO_FACTOR = web.AppKey("staff_two_factor", TwoFactor)
 REPORTS = web.AppKey("reports", Reporting)

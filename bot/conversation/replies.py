@@ -54,6 +54,18 @@ REPLIES: Dict[str, str] = {
         "They can see what you wrote here. We try to hide names and numbers, but we can miss some.\n"
         f"{EMERGENCY}"
     ),
+    # Another person from the team takes the chat over (a handover accepted, or a supervisor).
+    "gateway_staff_changed": (
+        "Someone else from the team is picking up your chat now. "
+        "They can see what you've written so far.\n"
+        f"{EMERGENCY}"
+    ),
+    # The support worker put the chat back in the team's queue.
+    "gateway_requeued": (
+        "Someone else from the team will pick up your chat. "
+        "Please stay here. They'll reply as soon as they can.\n"
+        f"{EMERGENCY}"
+    ),
     # The staff member (or the whole team) went away: the bot takes over again.
     "gateway_team_away": (
         "Sorry, nobody from the support team can reply just now. Your chat stays in their "

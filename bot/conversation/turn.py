@@ -40,7 +40,7 @@ from bot.errors import Problem, log_failure
 from bot.insights.counts import Insights
 from bot.messaging.addresses import AddressBook
 from bot.reporting.held_answers import HELD_PAYLOAD, HELD_QUESTIONS, PLACEHOLDERS, is_answer
-from bot.staff.feed import StaffFeed
+from bot.staff.feed import StaffFeed, audience
 from bot.store import OPEN, Store
 
 logger = logging.getLogger(__name__)
@@ -350,7 +350,8 @@ class Conversations:
         over again; the conversation stays in the queue for the team."""
         expect = {"status": handoff["status"], "claimed_by": handoff["claimed_by"]}
         if not await self.store.set_handoff(handoff["id"], expect, status="waiting", claimed_by=None,
-                                            claimed_at=None, bot_active=True):
+                                            claimed_at=None, bot_active=True, transfer_to=None,
+                                            transfer_from=None, transfer_at=None):
             return [], await self.store.handoff(handoff["id"])  # changed meanwhile: look again
         self.staff_feed.publish({"type": "queue_changed"})
         return [reply("gateway_team_away")], {**handoff, "status": "waiting", "claimed_by": None,
@@ -510,6 +511,7 @@ class Conversations:
             if handoff and handoff["status"] in OPEN:
                 for message in stored:
                     self.staff_feed.publish({"type": "message", "conversation": handoff["id"],
+                                             "audience": audience(handoff),
                                              "message": {**message, "at": time.strftime(
                                                  "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}})
         return stored

@@ -31,7 +31,8 @@ from bot.fact_sheet import FactSheet
 from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SETTINGS
 from bot.staff.accounts_api import PENDING_ALLOWS, PENDING_WORDS, session_body
 from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, pending_step, set_session_cookie
-from bot.staff.feed import SIGNED_OUT
+from bot.staff.feed import SIGNED_OUT, visible_to
+from bot.staff.roles import at_least
 from bot.web.checks import check_text, json_object, read_json_object
 from bot.web.page import STATIC
 from bot.web.websocket import same_origin
@@ -120,8 +121,9 @@ async def staff_action(request: web.Request, action: str, needs_text: bool = Fal
     if needs_text:
         data = await read_json_object(request)
         text = check_text(data.get("text"), request.app[SETTINGS].max_text_chars)
+    supervisor = at_least(request["staff"]["role"], "supervisor")
     if action == "view":
-        result = await handoffs.conversation(conversation, staff(request))
+        result = await handoffs.conversation(conversation, staff(request), supervisor)
     elif action == "claim":
         result = await handoffs.claim(conversation, staff(request))
     elif action == "reply":
@@ -182,9 +184,12 @@ async def live(request: web.Request) -> web.StreamResponse:
                 return
             while not events.empty():
                 batch.append(events.get_nowait())
+            # Least privilege: a worker hears only of what waits, or is theirs.
+            supervisor = at_least(request["staff"]["role"], "supervisor")
             for event in batch:
-                if event["type"] not in ("queue_changed", SIGNED_OUT):
-                    await socket.send_json(event)
+                if event["type"] not in ("queue_changed", SIGNED_OUT) \
+                        and visible_to(event, username, supervisor):
+                    await socket.send_json({k: v for k, v in event.items() if k != "audience"})
             # A burst of changes: one fresh copy of the queue is enough.
             if any(event["type"] in ("queue_changed", "reload") for event in batch):
                 await socket.send_json({"type": "queue", "conversations": await handoffs.queue()})

@@ -13,7 +13,7 @@ stops saying so, and its consoles count as away STAFF_AWAY_SECONDS later
 import asyncio
 import contextlib
 import time
-from typing import Any, Dict, Optional, Set
+from typing import Any, Dict, List, Optional, Set
 
 from bot.bus import LocalBus, offer
 
@@ -23,6 +23,21 @@ NEVER = float("-inf")
 # gateway: each checks its own session at once (staff_api.live) and, if that was
 # the one ended, closes with 4401. Not passed on to the console.
 SIGNED_OUT = "signed_out"
+
+
+def audience(handoff: Dict[str, Any]) -> Optional[List[str]]:
+    """Who may see a conversation's news live (least privilege): anyone while it
+    waits in the queue; once held, its holder and whoever it is offered to.
+    Supervisors see everything (visible_to)."""
+    if handoff.get("status") != "claimed":
+        return None
+    return [name for name in (handoff.get("claimed_by"), handoff.get("transfer_to")) if name]
+
+
+def visible_to(event: Dict[str, Any], username: str, supervisor: bool) -> bool:
+    """An event with an `audience` goes only to those in it, and to supervisors."""
+    wanted = event.get("audience")
+    return supervisor or wanted is None or username in wanted
 
 
 class StaffFeed:
@@ -82,6 +97,11 @@ class StaffFeed:
     def is_on_shift(self, username: str) -> bool:
         return not self._signed_out(username) and (
             self.just_started() or self._present(username, time.time()))
+
+    def names_on_shift(self) -> List[str]:
+        """Who has a console open (or had, moments ago)."""
+        now = time.time()
+        return sorted(name for name in list(self._last_seen) if self._present(name, now))
 
     def on_shift(self) -> int:
         """How many staff members have a console open (or had, moments ago)."""

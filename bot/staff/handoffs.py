@@ -18,21 +18,35 @@ from bot.conversation.assistant import AssistantUnavailable
 from bot.conversation.replies import reply
 from bot.conversation.turn import Conversations, normalise
 from bot.errors import Problem
-from bot.staff.feed import StaffFeed
+from bot.staff.feed import StaffFeed, audience
 from bot.staff.hours import SupportHours
 from bot.store import OPEN, iso_time
 
 NOT_FOUND = "No such conversation in the queue."
+WITH_SOMEONE_ELSE = "This conversation is with another staff member."
+
+
+def at_the_limit(count: int, you: bool = True) -> str:
+    chats = "1 conversation" if count == 1 else f"{count} conversations"
+    if you:
+        return (f"You're already holding {chats}, the most at once. "
+                "Close or hand one back first.")
+    return f"They're already holding {chats}, the most at once. Choose someone else."
 
 
 def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
     """A handoff as staff see it: no session id, no chat id."""
+    held = handoff["status"] == "claimed"
     return {
         "id": handoff["id"],
         "priority": handoff["priority"],
         "status": handoff["status"],
         "waiting_since": iso_time(handoff["requested_at"]),
         "claimed_by": handoff["claimed_by"],
+        "claimed_at": iso_time(handoff.get("claimed_at")),
+        # A transfer offered and not yet answered (bot/staff/shift.py).
+        "transfer_to": handoff.get("transfer_to") if held else None,
+        "transfer_from": handoff.get("transfer_from") if held else None,
         "channel": handoff.get("channel"),
         # What the assistant knows (bot/store/handoffs.py KNOWN_FACTS): "under 18", "someone helping".
         "under_18": bool(handoff.get("under_18")),
@@ -41,8 +55,10 @@ def public(handoff: Dict[str, Any]) -> Dict[str, Any]:
 
 
 class Handoffs:
-    def __init__(self, chats: Conversations, hours: SupportHours, minutes_each: float) -> None:
+    def __init__(self, chats: Conversations, hours: SupportHours, minutes_each: float,
+                 max_chats: int = 3) -> None:
         self.chats = chats
+        self.max_chats = max_chats  # STAFF_MAX_CHATS: how many one worker holds at once
         self.store = chats.store
         self.hours = hours
         self.minutes_each = minutes_each
@@ -101,7 +117,7 @@ class Handoffs:
     async def queue(self) -> List[Dict[str, Any]]:
         return [public(h) for h in await self.store.queue()]
 
-    async def _open(self, handoff_id: str) -> Dict[str, Any]:
+    async def open_one(self, handoff_id: str) -> Dict[str, Any]:
         handoff = await self.store.handoff(handoff_id)
         if handoff is None or handoff["status"] not in OPEN:
             raise Problem(404, NOT_FOUND)
@@ -109,23 +125,29 @@ class Handoffs:
 
     async def held_by(self, handoff_id: str, staff: str) -> Dict[str, Any]:
         """The open handoff, if this staff member holds it (else 409 or 403)."""
-        handoff = await self._open(handoff_id)
+        handoff = await self.open_one(handoff_id)
         if handoff["claimed_by"] is None:
             raise Problem(409, "Claim the conversation first.")
         if handoff["claimed_by"] != staff:
             raise Problem(403, "Another staff member holds this conversation.")
         return handoff
 
-    async def conversation(self, handoff_id: str, staff: str) -> Dict[str, Any]:
-        handoff = await self._open(handoff_id)
+    async def conversation(self, handoff_id: str, staff: str, supervisor: bool = False,
+                           action: str = "view") -> Dict[str, Any]:
+        """The transcript and notes. A worker sees a conversation that waits, one
+        they hold or one offered to them; a supervisor any (least privilege)."""
+        handoff = await self.open_one(handoff_id)
+        if not supervisor and staff not in (handoff["claimed_by"], handoff["transfer_to"]) \
+                and handoff["status"] == "claimed":
+            raise Problem(403, WITH_SOMEONE_ELSE)
         messages = await self.store.messages_after(handoff["session_id"], 0, with_times=True)
-        await self.store.audit(staff, "view", handoff_id)
+        await self.store.audit(staff, action, handoff_id)
         channel = await self.store.session_channel(handoff["session_id"])
         return {**public({**handoff, "channel": channel}), "messages": messages or [],
                 "notes": await self.store.notes(handoff_id)}
 
     async def claim(self, handoff_id: str, staff: str) -> Dict[str, Any]:
-        handoff = await self._open(handoff_id)
+        handoff = await self.open_one(handoff_id)
         if handoff["claimed_by"] == staff:
             return public(handoff)
         session_id = handoff["session_id"]
@@ -133,9 +155,12 @@ class Handoffs:
         # and the next one goes to the staff member.
         async with self.chats.turn(session_id):
             now = time.time()
-            if not await self.store.set_handoff(
-                    handoff_id, {"status": "waiting"}, status="claimed", claimed_by=staff,
-                    claimed_at=now, bot_active=False):
+            given = await self.store.give_handoff(
+                handoff_id, staff, {"status": "waiting"}, self.max_chats, status="claimed",
+                claimed_at=now, bot_active=False, last_staff_at=None)
+            if given == "full":
+                raise Problem(409, at_the_limit(self.max_chats))
+            if given != "given":
                 raise Problem(409, "Another staff member has already claimed this conversation.")
             await self.chats.insights.reached_person(session_id, now - handoff["requested_at"], now)
             if handoff["bot_active"]:  # the bot was still talking (crisis, or left for later)
@@ -148,21 +173,28 @@ class Handoffs:
                 session_id, [{"from": "bot", **reply("gateway_staff_joined")}], locked=True)
         await self.store.audit(staff, "claim", handoff_id)
         self.feed.publish({"type": "queue_changed"})
-        return public(await self._open(handoff_id))
+        return public(await self.open_one(handoff_id))
 
     async def reply(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
         handoff = await self.held_by(handoff_id, staff)
         stored = await self.chats.add_staff_message(handoff["session_id"], text)
         if not stored:
             raise Problem(404, NOT_FOUND)  # deleted meanwhile (forget me, retention)
+        # For the supervisor's view: a worker who has gone quiet shows.
+        await self.store.set_handoff(handoff_id, {"claimed_by": staff}, last_staff_at=time.time())
         await self.store.audit(staff, "reply", handoff_id)
         return stored[0]
 
-    async def note(self, handoff_id: str, staff: str, text: str) -> Dict[str, Any]:
-        await self._open(handoff_id)
-        note = await self.store.add_note(handoff_id, staff, await self.chats.redact(normalise(text)))
+    async def note(self, handoff_id: str, staff: str, text: str, prefix: str = "") -> Dict[str, Any]:
+        """An internal note, redacted; anyone on the team can add one. `prefix`: the
+        gateway's own words before it ("Handing over to sam"), not redacted."""
+        handoff = await self.open_one(handoff_id)
+        words = await self.chats.redact(normalise(text)) if text else ""
+        note = await self.store.add_note(
+            handoff_id, staff, f"{prefix}: {words}" if prefix and words else prefix or words)
         await self.store.audit(staff, "note", handoff_id)
-        self.feed.publish({"type": "note", "conversation": handoff_id, "note": note})
+        self.feed.publish({"type": "note", "conversation": handoff_id, "note": note,
+                           "audience": audience(handoff)})
         return note
 
     async def wrapup_form(self, handoff_id: str, staff: str) -> Dict[str, Any]:
@@ -186,7 +218,8 @@ class Handoffs:
         # resume the bot a second time.
         async with self.chats.turn(session_id):
             if not await self.store.set_handoff(
-                    handoff_id, {"claimed_by": staff, "status": "claimed"}, status="ended"):
+                    handoff_id, {"claimed_by": staff, "status": "claimed"}, status="ended",
+                    transfer_to=None, transfer_from=None, transfer_at=None):
                 raise Problem(404, NOT_FOUND)
             said = await self.chats.resume_bot(session_id, handoff, how)
             if feedback.may_ask(await self.store.marks_of(session_id),

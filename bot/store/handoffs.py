@@ -49,7 +49,8 @@ class HandoffTables(Database):
             # Handed back earlier and asked for again: same id, so notes carry over.
             db.execute(text(
                 "UPDATE handoffs SET priority = :p, status = 'waiting', bot_active = :active,"
-                " bot_paused = :paused, requested_at = :now, claimed_by = NULL, claimed_at = NULL"
+                " bot_paused = :paused, requested_at = :now, claimed_by = NULL, claimed_at = NULL,"
+                " transfer_to = NULL, transfer_from = NULL, transfer_at = NULL, last_staff_at = NULL"
                 " WHERE id = :id"),
                 {"p": priority, "active": bot_active, "paused": not bot_active,
                  "now": time.time(), "id": row["id"]})
@@ -75,18 +76,29 @@ class HandoffTables(Database):
     async def set_handoff(self, handoff_id: str, expect: Dict[str, Any], **changes: Any) -> bool:
         """Changes a handoff only if it is still as expected (e.g. claimed by this
         staff member); True if it was. Two staff claiming at once: one wins."""
+        return await self._run(lambda db: _update_if(db, handoff_id, expect, changes))
+
+    async def give_handoff(self, handoff_id: str, staff: str, expect: Dict[str, Any],
+                           limit: Optional[int], **changes: Any) -> str:
+        """Makes `staff` the holder (claim, an accepted transfer, a takeover) if the
+        handoff is still as expected and they hold fewer than `limit` (None: no limit).
+        "given", "full" (at their limit) or "changed" (not as expected any more).
+
+        Race-free across gateways: the staff member's own row is locked first (an
+        UPDATE that changes nothing, on SQLite and PostgreSQL alike), so two claims by
+        the same person at once are counted one after the other, never both under
+        the limit; claims by different people don't wait for each other."""
         def work(db):
-            sets = ", ".join(f"{column} = :set_{column}" for column in changes)
-            where = " AND ".join(
-                f"{column} IS NULL" if value is None else f"{column} = :is_{column}"
-                for column, value in expect.items())
-            params = {**{f"set_{k}": v for k, v in changes.items()},
-                      **{f"is_{k}": v for k, v in expect.items() if v is not None},
-                      "id": handoff_id}
-            result = db.execute(text(f"UPDATE handoffs SET {sets} WHERE id = :id"
-                                     + (f" AND {where}" if where else "")), params)
-            return result.rowcount == 1
+            db.execute(text("UPDATE staff SET username = username WHERE username = :u"), {"u": staff})
+            if limit is not None and _held(db, staff) >= limit:
+                return "full"
+            changes.update(claimed_by=staff)
+            return "given" if _update_if(db, handoff_id, expect, changes) else "changed"
         return await self._run(work)
+
+    async def held_count(self, staff: str) -> int:
+        """How many conversations this staff member holds now."""
+        return await self._run(lambda db: _held(db, staff))
 
     async def add_note(self, handoff_id: str, staff: str, note: str) -> Dict[str, Any]:
         now = time.time()
@@ -101,6 +113,25 @@ class HandoffTables(Database):
                                    " ORDER BY created_at"), {"h": handoff_id})
             return [{"staff": staff, "text": note, "at": iso_time(at)} for staff, note, at in rows]
         return await self._run(work)
+
+
+def _held(db: Connection, staff: str) -> int:
+    return db.execute(text("SELECT COUNT(*) FROM handoffs WHERE claimed_by = :u AND status = 'claimed'"),
+                      {"u": staff}).scalar_one()
+
+
+def _update_if(db: Connection, handoff_id: str, expect: Dict[str, Any], changes: Dict[str, Any]) -> bool:
+    """One UPDATE of the handoff, only where its columns are still as `expect` says."""
+    sets = ", ".join(f"{column} = :set_{column}" for column in changes)
+    where = " AND ".join(
+        f"{column} IS NULL" if value is None else f"{column} = :is_{column}"
+        for column, value in expect.items())
+    params = {**{f"set_{k}": v for k, v in changes.items()},
+              **{f"is_{k}": v for k, v in expect.items() if v is not None},
+              "id": handoff_id}
+    result = db.execute(text(f"UPDATE handoffs SET {sets} WHERE id = :id"
+                             + (f" AND {where}" if where else "")), params)
+    return result.rowcount == 1
 
 
 def one_handoff(db: Connection, where: str, params: Dict[str, Any]) -> Optional[Dict[str, Any]]:

@@ -54,6 +54,7 @@ async def test_asking_for_a_person_queues_it_and_while_waiting_the_bot_is_quiet(
     [entry] = await staff.queue()
     assert {k: v for k, v in entry.items() if k != "waiting_since"} == {
         "id": conversation, "priority": "normal", "status": "waiting", "claimed_by": None,
+        "claimed_at": None, "transfer_to": None, "transfer_from": None,
         "channel": "web", "under_18": False, "helping_someone": False}
     assert session not in str(entry)
     # Waiting: the person's words go to the team; Rasa only reads them (for a crisis).

@@ -110,10 +110,11 @@ class Gateway:
                                   headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}) as response:
             return response.status, await response.json()
 
-    async def staff_member(self, live: bool = True) -> Staff:
-        """A new support worker, logged in; with the console open (on shift) if `live`."""
+    async def staff_member(self, live: bool = True, role: str = "worker") -> Staff:
+        """A new staff member (a support worker unless `role` says), logged in; with
+        the console open (on shift) if `live`."""
         name = f"staff{secrets.token_hex(3)}"
-        assert await self.store.add_staff(name, password_hash())
+        assert await self.store.add_staff(name, password_hash(), role)
         staff = Staff(self.base)
         self._staff.append(staff)
         assert await staff.login(name) == 200

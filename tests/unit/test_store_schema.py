@@ -173,6 +173,9 @@ async def test_a_store_made_before_versions_keeps_every_row_and_ends_at_head(dat
     sam = await store.staff_member("sam")
     assert sam["password_hash"] == "hash" and not sam["must_change_password"] and not sam["two_factor"]
     assert (await store.staff_session("token-hash"))["stage"] is None
+    # 0004: a handoff made before has no handover offered, and its holder hasn't written
+    handoff = await store.handoff("h1")
+    assert [handoff[c] for c in ("transfer_to", "transfer_from", "transfer_at", "last_staff_at")] == [None] * 4
     await store.close()
 
 

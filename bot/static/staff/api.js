@@ -13,7 +13,7 @@ let endedText = "Your session has ended.";
 
 // data: the server's answer to logging in, or to GET me.
 export function signIn(data) {
-  me = { username: String(data.username), csrf: String(data.csrf_token || "") };
+  me = { username: String(data.username), csrf: String(data.csrf_token || ""), role: String(data.role || "worker") };
   return me.username;
 }
 
@@ -23,6 +23,8 @@ export function signOut() {
 
 export const signedIn = () => me !== null;
 export const myName = () => (me ? me.username : null);
+// The API checks the role on every route; the console only hides what it would refuse.
+export const supervising = () => Boolean(me && (me.role === "supervisor" || me.role === "admin"));
 
 // What a 401 does, and what its error says.
 export function whenSessionEnds(handler, text) {

@@ -1,11 +1,12 @@
 // The open conversation: who holds it, the controls the staff member can use now
 // (claim, reply, hand back, close, notes), kept in step with the queue.
 import { byId, charactersLeft, MAX_LENGTH, onSubmit, sendOnEnter } from "../common.js";
-import { api, conversationPath, myName, signedIn } from "./api.js";
+import { api, conversationPath, myName, signedIn, supervising } from "./api.js";
 import { casesEnabled } from "./cases.js";
 import { resetPassOn, showPassOn } from "./pass-on.js";
 import { dropFromQueue, findInQueue, markOpen } from "./queue.js";
 import { clearError, report, setStatus, showError } from "./status.js";
+import { resetTransfer } from "./transfer.js";
 import { addMessage, addNote, clearTranscript, freshTranscript, scrollToEnd } from "./transcript.js";
 import { askWrapUp, setupWrapUp } from "./wrapup.js";
 import { channelName, clockTime, isCrisis, waitedFor } from "./words.js";
@@ -16,6 +17,7 @@ const ui = {
   pane: byId("conversation"), heading: byId("conversation-heading"), empty: byId("conversation-empty"),
   body: byId("conversation-body"), meta: byId("conversation-meta"), holder: byId("holder"),
   claim: byId("claim"), release: byId("release"), close: byId("close"),
+  transfer: byId("transfer"), takeover: byId("takeover"),
   replyForm: byId("reply-form"), replyText: byId("reply-text"), replySend: byId("reply-send"),
   replyCount: byId("reply-count"), noteForm: byId("note-form"), noteText: byId("note-text"), noteAdd: byId("note-add"),
 };
@@ -52,7 +54,8 @@ function updateControls() {
   if (!current) return;
   const mine = heldByMe();
   const waiting = !current.ended && !current.claimed_by;
-  const focusedAction = [ui.claim, ui.release, ui.close].find((b) => b === document.activeElement);
+  const focusedAction = [ui.claim, ui.release, ui.close, ui.transfer, ui.takeover]
+    .find((b) => b === document.activeElement);
 
   ui.pane.classList.toggle("crisis", isCrisis(current));
   ui.heading.textContent = isCrisis(current) ? "Crisis conversation" : "Conversation";
@@ -65,6 +68,10 @@ function updateControls() {
   ui.claim.hidden = !waiting;
   ui.release.hidden = !mine;
   ui.close.hidden = !mine;
+  ui.transfer.hidden = !mine;
+  if (!mine) resetTransfer();
+  // A supervisor can take over a conversation someone else holds (the API checks the role).
+  ui.takeover.hidden = !(supervising() && !current.ended && current.claimed_by && !mine);
   // Someone else's conversation keeps the reply box in view but switched off.
   ui.replyForm.hidden = current.ended || waiting;
   ui.replyText.disabled = !mine;
@@ -112,6 +119,7 @@ function clearConversation() {
 
 function renderConversation(data) {
   const sameOne = current && current.id === data.id;
+  if (!sameOne) resetTransfer();
   const keptReply = sameOne ? ui.replyText.value : "";
   const keptNote = sameOne ? ui.noteText.value : "";
   // A draft never follows staff to a different person's conversation.
@@ -131,12 +139,13 @@ function renderConversation(data) {
 }
 
 // moveFocus: chosen by the staff member (not a reload), so focus goes to its heading.
-export async function openConversation(id, moveFocus) {
+// watch: a supervisor reading it silently (audited as such; the person isn't told).
+export async function openConversation(id, moveFocus, watch) {
   const token = ++openToken;
   if (moveFocus) clearError(); // a reload after a refusal keeps the refusal on screen
   let data;
   try {
-    data = await api("GET", conversationPath(id));
+    data = await api("GET", conversationPath(id) + (watch ? "/watch" : ""));
   } catch (err) {
     if (token !== openToken) return;
     report(err);

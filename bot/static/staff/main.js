@@ -4,6 +4,9 @@
 //   queue.js         the queue of handed-off conversations
 //   conversation.js  the open conversation and its controls
 //   transcript.js    its messages and internal notes
+//   tabs.js          a tab for each conversation held, unread counts, their alerts
+//   transfer.js      handing a conversation to a colleague or back to the queue; offers
+//   supervisor.js    the supervisor's Shift panel: who holds what, silent reads, takeovers
 //   pass-on.js       passing a case on for the person
 //   cases.js         the cases passed on, and the alert when one fails
 //   alerts.js        sound and notifications
@@ -24,18 +27,40 @@ import { closeFeed, listen, openFeed } from "./feed.js";
 import { setupLogin, showCodeStep, showConsole, showLoginForm } from "./login.js";
 import { hideMyAccount, setupMyAccount, showMyAccount } from "./my-account.js";
 import { connectPassOn, setupPassOn } from "./pass-on.js";
-import { applyQueue, connectQueue, forgetQueue, loadQueue, refreshQueueTimes, startQueue } from "./queue.js";
+import {
+  applyQueue, connectQueue, forgetQueue, loadQueue, queueNow, refreshQueueTimes, startQueue,
+} from "./queue.js";
 import { clearError, setStatus } from "./status.js";
+import { connectSupervisor, forgetShift, loadShift, setupSupervisor, showShift } from "./supervisor.js";
+import { connectTabs, forgetTabs, messageArrived, opened, renderTabs, setupTabs } from "./tabs.js";
+import { connectTransfer, forgetOffers, renderOffers, setupTransfer, transferFrames } from "./transfer.js";
 import { addMessage, addNote } from "./transcript.js";
 
 const TICK_MS = 30000; // how often the "waiting for" times are refreshed
 let tickTimer = 0;
 
-const chosen = (id) => openConversation(id, true);
+async function chosen(id, watch) {
+  await openConversation(id, true, watch);
+  opened(id);
+}
+
+// A conversation has left this staff member (handed on, taken over, requeued): its tab closes.
+function gone(id) {
+  if (openId() === id) closeConversation();
+  renderTabs();
+}
 
 function refreshTimes() {
   refreshQueueTimes();
   refreshMeta();
+  loadShift();
+}
+
+function queueChanged() {
+  syncCurrent();
+  renderTabs();
+  renderOffers();
+  loadShift();
 }
 
 // A step the session must take before the console (GET me's `pending`).
@@ -59,6 +84,7 @@ function startConsole(data) {
   updateAlertsButton();
   clearError();
   startQueue();
+  showShift();
   loadCases();
   openFeed();
   clearInterval(tickTimer);
@@ -71,6 +97,9 @@ function showLogin(message) {
   clearInterval(tickTimer);
   forgetQueue();
   closeConversation();
+  forgetTabs();
+  forgetOffers();
+  forgetShift();
   clearCases();
   hideMyAccount();
   hideAccounts();
@@ -97,11 +126,15 @@ function forOpen(frame, show) {
 listen({
   frames: {
     queue: (frame) => applyQueue(frame.conversations),
-    message: (frame) => forOpen(frame, () => addMessage(frame.message)),
+    message: (frame) => {
+      forOpen(frame, () => addMessage(frame.message));
+      messageArrived(frame);
+    },
     note: (frame) => forOpen(frame, () => addNote(frame.note)),
     cases_changed: () => loadCases(),
     case_failed: () => onCaseFailed(),
     reload: catchUp, // the gateways lost touch for a while: what is shown may be behind
+    ...transferFrames,
     undelivered: () => setStatus("A reply couldn't be delivered to the person's messaging app. They may not have seen it."),
   },
   back: catchUp, // anything said while the feed was down
@@ -110,7 +143,10 @@ listen({
 });
 
 whenSessionEnds(sessionEnded);
-connectQueue({ openId, open: chosen, changed: syncCurrent });
+connectQueue({ openId, open: chosen, changed: queueChanged });
+connectTabs({ openId, open: chosen, queue: queueNow });
+connectTransfer({ heldId, open: chosen, queue: queueNow, gone });
+connectSupervisor({ open: chosen, openId });
 connectPassOn({ heldId, reload: reloadCurrent });
 whenCasesChange(refreshControls);
 setupLogin({ loggedIn: startConsole, loggedOut: () => showLogin("You've logged out.") });
@@ -123,6 +159,9 @@ byId("accounts-open").addEventListener("click", () => { hideMyAccount(); showAcc
 setupConversation();
 setupPassOn();
 setupAlerts();
+setupTabs();
+setupTransfer();
+setupSupervisor();
 
 // Logged in already (a reload)? Go straight to the queue.
 async function start() {

@@ -21,6 +21,7 @@ export function connectQueue(given) {
 }
 
 export const findInQueue = (id) => queue.find((c) => c.id === id);
+export const queueNow = () => queue;
 
 function validConversation(c) {
   return c && typeof c === "object" && typeof c.id === "string" && c.id !== "";

@@ -20,8 +20,19 @@ from bot.errors import errors_as_json, security_headers
 from bot.fact_sheet import fact_sheet
 from bot.insights import api as insights_api
 from bot.insights.counts import Insights
-from bot.keys import (AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS, SETTINGS, SHIFT, TASKS,
-                      TWO_FACTOR)
+from bot.keys import (
+    AUTH,
+    CHAT_PAGE,
+    CONSOLE_PAGE,
+    CONVERSATIONS,
+    HANDOFFS,
+    HTTP,
+    REPORTS,
+    SETTINGS,
+    SHIFT,
+    TASKS,
+    TWO_FACTOR,
+)
 from bot.messaging import shared as messaging
 from bot.messaging import telegram, whatsapp
 from bot.messaging.addresses import AddressBook
@@ -29,9 +40,8 @@ from bot.messaging.provider_http import ProviderHttp
 from bot.reporting import api as reporting_api
 from bot.reporting.outbox import Reporting
 from bot.settings import ROOT, Settings
-from bot.staff import accounts_api
+from bot.staff import accounts_api, shift_api
 from bot.staff import api as staff_api
-from bot.staff import shift_api
 from bot.staff.auth import StaffAuth
 from bot.staff.feed import StaffFeed, presence_running
 from bot.staff.handoffs import Handoffs

@@ -118,6 +118,8 @@ class Gateway:
         staff = Staff(self.base)
         self._staff.append(staff)
         assert await staff.login(name) == 200
+        if role != "worker":
+            await staff.set_up_two_factor()  # supervisors and admins can do nothing before
         if live:
             await staff.go_live()
             await staff.next_event(lambda e: e["type"] == "queue")

@@ -183,6 +183,8 @@ def start_stack(provider, data, database_url=None, receiver=None):
         "REPORT_RECEIVER_NAME": REPORT_RECEIVER,
         "REPORT_RETRY_FIRST_SECONDS": "0.3",
         "REPORT_RETRY_MAX_SECONDS": "1",
+        # Two chats each, so that the shift's test reaches the limit with three people.
+        "STAFF_MAX_CHATS": "2",
     }
     base = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
     process = Process.ready(["make", "run"], env, f"{base}/api/health", timeout=400)

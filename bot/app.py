@@ -20,7 +20,19 @@ from bot.errors import errors_as_json, security_headers
 from bot.fact_sheet import fact_sheet
 from bot.insights import api as insights_api
 from bot.insights.counts import Insights
-from bot.keys import AUTH, CHAT_PAGE, CONSOLE_PAGE, CONVERSATIONS, HANDOFFS, HTTP, REPORTS, SETTINGS, TASKS
+from bot.keys import (
+    AUTH,
+    CHAT_PAGE,
+    CONSOLE_PAGE,
+    CONVERSATIONS,
+    HANDOFFS,
+    HTTP,
+    REPORTS,
+    SAVED_REPLIES,
+    SETTINGS,
+    TASKS,
+    TYPING,
+)
 from bot.messaging import shared as messaging
 from bot.messaging import telegram, whatsapp
 from bot.messaging.addresses import AddressBook
@@ -33,6 +45,8 @@ from bot.staff.auth import StaffAuth
 from bot.staff.feed import StaffFeed, presence_running
 from bot.staff.handoffs import Handoffs
 from bot.staff.hours import SupportHours
+from bot.staff.saved_replies import SavedReplies
+from bot.staff.typing import Typing
 from bot.store import Store
 from bot.web import api, page, websocket
 
@@ -49,6 +63,8 @@ def create_app(settings: Settings, redactor: Redactor = None,
     app = web.Application(client_max_size=MAX_BODY_BYTES,
                           middlewares=[security_headers, errors_as_json, staff_api.staff_only])
     app[SETTINGS] = settings
+    # First: a file the team edits that can't be used stops the start (SavedRepliesError).
+    app[SAVED_REPLIES] = SavedReplies(settings.saved_replies_file, fact_sheet(), settings.max_text_chars)
     language.load_word_lists()
     store = Store(settings.database_url)
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
@@ -74,12 +90,14 @@ def create_app(settings: Settings, redactor: Redactor = None,
     # The pages, with the fact sheet's numbers in them.
     app[CHAT_PAGE] = page.render_page(settings.quick_exit_url)
     app[CONSOLE_PAGE] = staff_api.render_console(fact_sheet())
+    app[TYPING] = typing = Typing(handoffs)
 
     # The messaging apps: one HTTP client, replies sent in the background, and a
     # support worker's reply going out the way the person wrote.
     app[HTTP], app[TASKS] = ProviderHttp(), set()
     if settings.telegram_enabled:
         chats.deliverers["telegram"] = functools.partial(telegram.send, app)
+        typing.chat_actions["telegram"] = functools.partial(telegram.show_typing, app)
     if settings.whatsapp_enabled:
         chats.deliverers["whatsapp"] = functools.partial(whatsapp.send, app)
 

@@ -9,8 +9,8 @@ import textwrap
 import pytest
 
 from bot.fact_sheet import fact_sheet
-from bot.staff.saved_replies import SavedReplies, SavedRepliesError, file_path, load
 from bot.settings import ROOT
+from bot.staff.saved_replies import SavedReplies, SavedRepliesError, file_path, load
 
 GOOD = """
 replies:

@@ -9,6 +9,8 @@
 //   alerts.js        sound and notifications
 //   login.js         logging in and out, the account bar
 //   status.js        the status and error lines;  words.js  words and times
+//   saved-replies.js "/" in the reply box: the team's saved replies
+//   typing.js        typing indicators, both ways
 import { setupAlerts, updateAlertsButton } from "./alerts.js";
 import { api, signedIn, signIn, signOut, whenSessionEnds } from "./api.js";
 import { clearCases, loadCases, onCaseFailed, whenCasesChange } from "./cases.js";
@@ -20,13 +22,18 @@ import { closeFeed, listen, openFeed } from "./feed.js";
 import { setupLogin, showConsole, showLoginForm } from "./login.js";
 import { connectPassOn, setupPassOn } from "./pass-on.js";
 import { applyQueue, connectQueue, forgetQueue, loadQueue, refreshQueueTimes, startQueue } from "./queue.js";
+import { forgetSavedReplies, loadSavedReplies, setupSavedReplies } from "./saved-replies.js";
 import { clearError, setStatus } from "./status.js";
 import { addMessage, addNote } from "./transcript.js";
+import { connectTyping, hidePersonTyping, showPersonTyping } from "./typing.js";
 
 const TICK_MS = 30000; // how often the "waiting for" times are refreshed
 let tickTimer = 0;
 
-const chosen = (id) => openConversation(id, true);
+const chosen = (id) => {
+  hidePersonTyping(); // it was about the conversation open before
+  return openConversation(id, true);
+};
 
 function refreshTimes() {
   refreshQueueTimes();
@@ -40,6 +47,7 @@ function startConsole(data) {
   clearError();
   startQueue();
   loadCases();
+  loadSavedReplies();
   openFeed();
   clearInterval(tickTimer);
   tickTimer = setInterval(refreshTimes, TICK_MS);
@@ -52,6 +60,8 @@ function showLogin(message) {
   forgetQueue();
   closeConversation();
   clearCases();
+  forgetSavedReplies();
+  hidePersonTyping();
   showLoginForm(message);
 }
 
@@ -75,7 +85,11 @@ function forOpen(frame, show) {
 listen({
   frames: {
     queue: (frame) => applyQueue(frame.conversations),
-    message: (frame) => forOpen(frame, () => addMessage(frame.message)),
+    message: (frame) => forOpen(frame, () => {
+      if (frame.message && frame.message.from === "user") hidePersonTyping();
+      addMessage(frame.message);
+    }),
+    typing: (frame) => forOpen(frame, showPersonTyping),
     note: (frame) => forOpen(frame, () => addNote(frame.note)),
     cases_changed: () => loadCases(),
     case_failed: () => onCaseFailed(),
@@ -93,6 +107,8 @@ connectPassOn({ heldId, reload: reloadCurrent });
 whenCasesChange(refreshControls);
 setupLogin({ loggedIn: startConsole, loggedOut: () => showLogin("You've logged out.") });
 setupConversation();
+setupSavedReplies();
+connectTyping(heldId);
 setupPassOn();
 setupAlerts();
 

@@ -74,10 +74,12 @@ function update() {
   const caret = ui.box.selectionStart;
   const before = ui.box.value.slice(0, caret);
   const found = ui.box.selectionEnd === caret && !ui.box.disabled ? SLASH_QUERY.exec(before) : null;
-  if (!found || !replies.length) return close();
+  if (!found || !replies.length) {
+    dismissedAt = -1; // that "/" is gone: a new one opens the list again
+    return close();
+  }
   slashAt = found.index + found[1].length;
   if (slashAt === dismissedAt) return close();
-  dismissedAt = -1;
   shown = search(found[2] || "");
   if (!shown.length) return close();
   render();

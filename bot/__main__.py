@@ -15,6 +15,7 @@ from bot.app import create_app  # noqa: E402
 from bot.errors import GuardedAppRunner  # noqa: E402
 from bot.internal import create_internal_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.staff.saved_replies import SavedRepliesError  # noqa: E402
 
 
 async def serve(settings: Settings) -> None:
@@ -50,6 +51,8 @@ def main() -> None:
         asyncio.run(serve(settings))
     except (KeyboardInterrupt, web.GracefulExit):
         pass
+    except SavedRepliesError as error:  # a file the team edits: say what to fix, no traceback
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":

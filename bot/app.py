@@ -28,10 +28,12 @@ from bot.keys import (
     HANDOFFS,
     HTTP,
     REPORTS,
+    SAVED_REPLIES,
     SETTINGS,
     SHIFT,
     TASKS,
     TWO_FACTOR,
+    TYPING,
 )
 from bot.messaging import shared as messaging
 from bot.messaging import telegram, whatsapp
@@ -46,8 +48,10 @@ from bot.staff.auth import StaffAuth
 from bot.staff.feed import StaffFeed, presence_running
 from bot.staff.handoffs import Handoffs
 from bot.staff.hours import SupportHours
+from bot.staff.saved_replies import SavedReplies
 from bot.staff.shift import Shift
 from bot.staff.totp import TwoFactor
+from bot.staff.typing import Typing
 from bot.staff.wrapup import load_wrapup
 from bot.store import Store
 from bot.web import api, page, websocket
@@ -66,6 +70,8 @@ def create_app(settings: Settings, redactor: Redactor = None,
     app = web.Application(client_max_size=MAX_BODY_BYTES,
                           middlewares=[security_headers, errors_as_json, staff_api.staff_only])
     app[SETTINGS] = settings
+    # First: a file the team edits that can't be used stops the start (SavedRepliesError).
+    app[SAVED_REPLIES] = SavedReplies(settings.saved_replies_file, fact_sheet(), settings.max_text_chars)
     language.load_word_lists()
     store = Store(settings.database_url)
     assistant = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_token)
@@ -96,12 +102,14 @@ def create_app(settings: Settings, redactor: Redactor = None,
     # The pages, with the fact sheet's numbers in them.
     app[CHAT_PAGE] = page.render_page(settings.quick_exit_url)
     app[CONSOLE_PAGE] = staff_api.render_console(fact_sheet())
+    app[TYPING] = typing = Typing(handoffs)
 
     # The messaging apps: one HTTP client, replies sent in the background, and a
     # support worker's reply going out the way the person wrote.
     app[HTTP], app[TASKS] = ProviderHttp(), set()
     if settings.telegram_enabled:
         chats.deliverers["telegram"] = functools.partial(telegram.send, app)
+        typing.chat_actions["telegram"] = functools.partial(telegram.show_typing, app)
     if settings.whatsapp_enabled:
         chats.deliverers["whatsapp"] = functools.partial(whatsapp.send, app)
 

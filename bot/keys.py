@@ -11,8 +11,10 @@ from bot.reporting.outbox import Reporting
 from bot.settings import Settings
 from bot.staff.auth import StaffAuth
 from bot.staff.handoffs import Handoffs
+from bot.staff.saved_replies import SavedReplies
 from bot.staff.shift import Shift
 from bot.staff.totp import TwoFactor
+from bot.staff.typing import Typing
 
 SETTINGS = web.AppKey("settings", Settings)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
@@ -21,6 +23,10 @@ SHIFT = web.AppKey("shift", Shift)  # transfers and the supervisor's view (bot/s
 AUTH = web.AppKey("staff_auth", StaffAuth)
 TWO_FACTOR = web.AppKey("staff_two_factor", TwoFactor)
 REPORTS = web.AppKey("reports", Reporting)
+# The team's saved replies (saved_replies.yml), read once at start-up.
+SAVED_REPLIES = web.AppKey("saved_replies", SavedReplies)
+# Typing indicators, both ways: passed on, never stored.
+TYPING = web.AppKey("typing", Typing)
 # The pages, rendered once at start-up with the fact sheet's numbers in them.
 CHAT_PAGE = web.AppKey("chat_page", str)
 CONSOLE_PAGE = web.AppKey("staff_console_page", str)

@@ -532,6 +532,11 @@ class Conversations:
     def _publish(self, session_id: str, event: Dict[str, Any]) -> None:
         self.bus.publish("conversation", {"session": session_id, "event": event})
 
+    def tell_page(self, session_id: str, event: Dict[str, Any]) -> None:
+        """Live news for the person's web page that is not a message (a worker typing):
+        sent to its WebSocket as it is, on whichever gateway it is open, never stored."""
+        self._publish(session_id, event)
+
     def _on_bus(self, topic: str, event: Dict[str, Any]) -> None:
         if topic == "conversation" and isinstance(event.get("event"), dict):
             offer(self._listeners.get(event.get("session"), ()), event["event"])

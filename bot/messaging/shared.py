@@ -95,6 +95,11 @@ async def send_with_retries(app: web.Application, url: str, payload: Dict[str, A
     return await _post_with_retries(app, url, headers, lambda: {"json": payload}) is not None
 
 
+async def send_once(app: web.Application, url: str, payload: Dict[str, Any]) -> bool:
+    """POSTs JSON to the provider once, for what is worthless late (a typing indicator)."""
+    return await _post_with_retries(app, url, None, lambda: {"json": payload}, retries=0) is not None
+
+
 async def send_file_with_retries(app: web.Application, url: str, fields: Dict[str, str],
                                  file_field: str, filename: str, content: str,
                                  headers: Optional[Dict[str, str]] = None) -> Optional[Dict[str, Any]]:
@@ -111,9 +116,9 @@ async def send_file_with_retries(app: web.Application, url: str, fields: Dict[st
 
 
 async def _post_with_retries(app: web.Application, url: str, headers: Optional[Dict[str, str]],
-                             body) -> Optional[Dict[str, Any]]:
+                             body, retries: Optional[int] = None) -> Optional[Dict[str, Any]]:
     """The provider's JSON answer ({} if none) once it takes the request; None if it doesn't."""
-    retries = app[SETTINGS].provider_retries
+    retries = app[SETTINGS].provider_retries if retries is None else retries
     for attempt in range(retries + 1):
         try:
             async with app[HTTP].post(url, headers=headers, timeout=aiohttp.ClientTimeout(total=10),

@@ -4,6 +4,7 @@ Telegram sends the secret we gave it at setWebhook in X-Telegram-Bot-Api-Secret-
 anything without it is refused (401). Replies go out with sendMessage, buttons as
 an inline keyboard; a tapped button comes back as a callback_query with its payload.
 The notes for reporting also go as a text file (sendDocument), for the person to keep.
+While a support worker types, the person sees "typing…" (sendChatAction).
 Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET to switch it on (404 otherwise).
 """
 from typing import Any, Dict, Optional, Tuple
@@ -66,6 +67,14 @@ async def send(app: web.Application, chat_id: str, message: Dict[str, Any]) -> b
             app, api_url(app, "sendDocument"), {"chat_id": chat_id}, "document",
             NOTES_FILENAME, message["text"]) is not None
     return sent
+
+
+def show_typing(app: web.Application, chat_id: str) -> None:
+    """The "typing…" chat action while a support worker types: once, in the background,
+    without retries (a late one means nothing; Telegram clears it after about 5 s or
+    when the message arrives)."""
+    messaging.in_background(app, messaging.send_once(
+        app, api_url(app, "sendChatAction"), {"chat_id": chat_id, "action": "typing"}))
 
 
 async def answer(app: web.Application, chat_id: str, text: Optional[str],

@@ -12,6 +12,8 @@
     POST /staff/api/conversations/{id}/release   back to the bot
     POST /staff/api/conversations/{id}/close     {"categories"?, "outcome"?}: the wrap-up (bot/staff/wrapup.py)
     GET  /staff/api/conversations/{id}/wrapup    -> {"categories", "outcomes", "ticked"}
+    POST /staff/api/conversations/{id}/typing    the worker is typing: shown to the person, never stored
+    GET  /staff/api/saved-replies                -> [{"id", "title", "text"}] (bot/staff/saved_replies.py)
     GET  /staff/api/live                         WebSocket: the queue and transcripts, live
 
 Every /staff/api/ route but login refuses a caller without a live session (401);
@@ -28,7 +30,7 @@ from aiohttp import WSMsgType, web
 
 from bot.errors import Problem
 from bot.fact_sheet import FactSheet
-from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SETTINGS
+from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SAVED_REPLIES, SETTINGS, TYPING
 from bot.staff.accounts_api import PENDING_ALLOWS, PENDING_WORDS, session_body
 from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, pending_step, set_session_cookie
 from bot.staff.feed import SIGNED_OUT, visible_to
@@ -158,9 +160,20 @@ def route(action: str, needs_text: bool = False):
     return handler
 
 
+async def typing(request: web.Request) -> web.Response:
+    """Only from the worker who holds it; passed on at most every few seconds."""
+    await request.app[TYPING].worker(request.match_info["id"], staff(request))
+    return web.json_response({"ok": True})
+
+
+async def saved_replies(request: web.Request) -> web.Response:
+    return web.json_response(request.app[SAVED_REPLIES].as_json())
+
+
 async def live(request: web.Request) -> web.StreamResponse:
     """Pushes {"type": "queue", "conversations"}, {"type": "message", "conversation",
-    "message"}, {"type": "note", ...} and {"type": "undelivered"}."""
+    "message"}, {"type": "note", ...}, {"type": "undelivered"} and {"type": "typing",
+    "conversation"} (the person is typing, bot/staff/typing.py)."""
     if not same_origin(request):
         raise Problem(403, "Connect from the console page.")
     socket = web.WebSocketResponse(heartbeat=30)
@@ -244,3 +257,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post(base + "/release", route("released"))
     app.router.add_post(base + "/close", close)
     app.router.add_get(base + "/wrapup", wrapup_form)
+    app.router.add_post(base + "/typing", typing)
+    app.router.add_get(API + "saved-replies", saved_replies)

@@ -3,8 +3,10 @@
     client -> {"type": "join", "session"?: str, "after"?: int}
     server -> {"type": "joined", "session": str}, then every message after `after`
     client -> {"type": "say", "text": str}
+    client -> {"type": "typing"}        the person is typing (passed to the team only in a handoff)
     server -> {"type": "message", "seq", "from", "text", "buttons"?, "response"?}   (live)
               {"type": "forgotten"}                   the conversation was deleted
+              {"type": "typing", "from": "staff"}     the support worker is typing (live only)
               {"type": "error", "status", "error", "retry_after"?}
 
 The same checks as POST /api/chat apply (bot/conversation/turn.py does the work).
@@ -19,7 +21,7 @@ from aiohttp import WSMsgType, web
 from bot.conversation.replies import reply
 from bot.conversation.turn import SessionNotFound
 from bot.errors import Problem, log_failure
-from bot.keys import CONVERSATIONS, SETTINGS
+from bot.keys import CONVERSATIONS, SETTINGS, TYPING
 from bot.web.checks import check_session, check_text, parse_json
 
 logger = logging.getLogger(__name__)
@@ -123,6 +125,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                         raise Problem(400, "Join a conversation first.")
                     # Replies arrive through the listener, like everything else.
                     await chats.say(session, check_text(data.get("text"), max_chars))
+                elif kind == "typing":
+                    # Nothing is answered, and nothing is kept: the team sees it live or not at all.
+                    if session is not None:
+                        await request.app[TYPING].person(session)
                 else:
                     raise Problem(400, "Unknown message type.")
             except Problem as problem:

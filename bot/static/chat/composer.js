@@ -29,9 +29,11 @@ function submitTyped(send) {
   updateCount();
 }
 
-export function setupComposer(send) {
+// typing(): called as the person types (the connection decides how often it says so).
+export function setupComposer(send, typing) {
   onSubmit(ui.form, () => submitTyped(send));
   sendOnEnter(ui.input, () => submitTyped(send));
   ui.input.addEventListener("input", updateCount);
+  ui.input.addEventListener("input", () => { if (ui.input.value.trim()) typing(); });
   updateCount();
 }

@@ -1,15 +1,19 @@
 // Talking to the server: a WebSocket that reconnects with backoff and picks up where
 // it left off; after repeated failures to open one at all, plain HTTP instead.
-// sendText is the one way out, for typed text, starter buttons and quick replies.
+// sendText is the one way out, for typed text, starter buttons and quick replies;
+// sendTyping says the person is typing (the team sees it only during a handoff).
 import { attempt, fetchJson, parseFrame, socketUrl } from "../common.js";
 import { forgetDraft, restoreDraft } from "./composer.js";
 import { clearMessages, markNotSent, renderMessage } from "./messages.js";
 import { isLeaving } from "./quick-exit.js";
-import { clearDown, hideTyping, isPaused, pauseSending, setStatus, showDown, showTyping } from "./status.js";
+import {
+  clearDown, hideStaffTyping, hideTyping, isPaused, pauseSending, setStatus, showDown, showStaffTyping, showTyping,
+} from "./status.js";
 import { clearAll, forgetSession, saveAfter, savedAfter, savedSession, saveSession } from "./storage.js";
 
 const MAX_BACKOFF_MS = 15000;
 const FAILURES_BEFORE_HTTP = 3;
+const TYPING_EVERY_MS = 3000; // the gateway passes on one every 2 s at most
 
 let socket = null;
 let lastSeq = Number(savedAfter()) || 0; // highest seq already shown
@@ -17,6 +21,8 @@ let openFailures = 0; // WebSocket attempts in a row that never opened
 let backoffMs = 1000;
 let retryTimer = 0;
 let useHttp = false;
+let joined = false; // in a conversation on this socket
+let typingSentAt = 0;
 
 // --- WebSocket ----------------------------------------------------------------
 
@@ -40,6 +46,7 @@ function startAfresh() {
 
 function onJoined(session) {
   if (typeof session !== "string" || !session) return;
+  joined = true;
   // A different conversation numbers its messages from the start again.
   if (session !== savedSession()) lastSeq = 0;
   saveSession(session);
@@ -56,6 +63,7 @@ function onMessage(msg) {
   if (!isPaused()) setStatus(""); // an old note or error no longer applies
   if (msg.from === "user") forgetDraft(); // it arrived: nothing to put back
   else hideTyping();
+  if (msg.from === "staff") hideStaffTyping();
   renderMessage(msg.from, msg.text, seq, msg.buttons, msg.response);
 }
 
@@ -89,6 +97,7 @@ function onFrame(data) {
   else if (msg.type === "message") onMessage(msg);
   else if (msg.type === "error") onError(msg.status, msg.error, msg.retry_after);
   else if (msg.type === "forgotten") onForgotten();
+  else if (msg.type === "typing" && msg.from === "staff") showStaffTyping();
 }
 
 function connect() {
@@ -107,6 +116,8 @@ function connect() {
   ws.addEventListener("message", (event) => onFrame(event.data));
   ws.addEventListener("close", () => {
     if (socket === ws) socket = null;
+    joined = false;
+    hideStaffTyping();
     onClosed(opened);
   });
 }
@@ -188,6 +199,14 @@ export function sendText(text, shownAs) {
   }
   showTyping();
   return true;
+}
+
+// While the person types: over the WebSocket only, at most every few seconds.
+// Only that they are typing goes, never what.
+export function sendTyping() {
+  const now = Date.now();
+  if (useHttp || !joined || now - typingSentAt < TYPING_EVERY_MS) return;
+  if (sendFrame({ type: "typing" })) typingSentAt = now;
 }
 
 export function start() {

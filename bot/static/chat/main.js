@@ -7,12 +7,12 @@
 //   storage.js     which conversation this tab is in (sessionStorage)
 import { byId } from "../common.js";
 import { setupComposer } from "./composer.js";
-import { sendText, start, stop } from "./connection.js";
+import { sendText, sendTyping, start, stop } from "./connection.js";
 import { hideStarters, onQuickReply } from "./messages.js";
 import { setupQuickExit } from "./quick-exit.js";
 
 setupQuickExit(stop);
-setupComposer(sendText);
+setupComposer(sendText, sendTyping);
 onQuickReply(sendText);
 // Starters aren't buttons the bot showed, so they go as ordinary typed text (the title).
 byId("starters").querySelectorAll(".starter").forEach((button) => {

@@ -1,12 +1,15 @@
 // The lines just above the message box: the status line (always with the emergency
-// number), the typing indicator, and the pause after too many messages.
+// number), the typing indicators (the assistant's; a support worker's), and the
+// pause after too many messages.
 import { byId, plural } from "../common.js";
 
 const TYPING_MAX_MS = 20000;
+const STAFF_TYPING_MS = 7000; // the worker's page says so every few seconds while they type
 const DOWN_TEXT = "Can't connect right now."; // setStatus adds the emergency numbers
 
-const ui = { status: byId("status"), typing: byId("typing"), send: byId("send") };
+const ui = { status: byId("status"), typing: byId("typing"), staffTyping: byId("staff-typing"), send: byId("send") };
 let typingTimer = 0;
+let staffTypingTimer = 0;
 let pauseTimer = 0;
 let paused = false; // rate limited
 
@@ -39,6 +42,19 @@ export function showTyping() {
 export function hideTyping() {
   clearTimeout(typingTimer);
   ui.typing.hidden = true;
+}
+
+// A support worker is writing: said in words (a live region), for a few seconds
+// or until their message arrives.
+export function showStaffTyping() {
+  ui.staffTyping.textContent = "Support worker is typing…";
+  clearTimeout(staffTypingTimer);
+  staffTypingTimer = setTimeout(hideStaffTyping, STAFF_TYPING_MS);
+}
+
+export function hideStaffTyping() {
+  clearTimeout(staffTypingTimer);
+  ui.staffTyping.textContent = "";
 }
 
 export const isPaused = () => paused;

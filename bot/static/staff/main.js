@@ -13,6 +13,8 @@
 //   login.js         logging in (password, then the two-factor code) and out, the account bar
 //   my-account.js    one's own password and two-factor; a step the session must take first
 //   accounts.js      admins: everyone's accounts
+//   saved-replies.js "/" in the reply box: the team's saved replies
+//   typing.js        typing indicators, both ways
 //   status.js        the status and error lines;  words.js  words and times
 import { allowAccounts, hideAccounts, setupAccounts, showAccounts } from "./accounts.js";
 import { setupAlerts, updateAlertsButton } from "./alerts.js";
@@ -30,16 +32,19 @@ import { connectPassOn, setupPassOn } from "./pass-on.js";
 import {
   applyQueue, connectQueue, forgetQueue, loadQueue, queueNow, refreshQueueTimes, startQueue,
 } from "./queue.js";
+import { forgetSavedReplies, loadSavedReplies, setupSavedReplies } from "./saved-replies.js";
 import { clearError, setStatus } from "./status.js";
 import { connectSupervisor, forgetShift, loadShift, setupSupervisor, showShift } from "./supervisor.js";
 import { connectTabs, forgetTabs, messageArrived, opened, renderTabs, setupTabs } from "./tabs.js";
 import { connectTransfer, forgetOffers, renderOffers, setupTransfer, transferFrames } from "./transfer.js";
 import { addMessage, addNote } from "./transcript.js";
+import { connectTyping, hidePersonTyping, showPersonTyping } from "./typing.js";
 
 const TICK_MS = 30000; // how often the "waiting for" times are refreshed
 let tickTimer = 0;
 
 async function chosen(id, watch) {
+  hidePersonTyping(); // it was about the conversation open before
   await openConversation(id, true, watch);
   opened(id);
 }
@@ -86,6 +91,7 @@ function startConsole(data) {
   startQueue();
   showShift();
   loadCases();
+  loadSavedReplies();
   openFeed();
   clearInterval(tickTimer);
   tickTimer = setInterval(refreshTimes, TICK_MS);
@@ -103,6 +109,8 @@ function showLogin(message) {
   clearCases();
   hideMyAccount();
   hideAccounts();
+  forgetSavedReplies();
+  hidePersonTyping();
   showLoginForm(message);
 }
 
@@ -127,9 +135,13 @@ listen({
   frames: {
     queue: (frame) => applyQueue(frame.conversations),
     message: (frame) => {
-      forOpen(frame, () => addMessage(frame.message));
+      forOpen(frame, () => {
+        if (frame.message && frame.message.from === "user") hidePersonTyping();
+        addMessage(frame.message);
+      });
       messageArrived(frame);
     },
+    typing: (frame) => forOpen(frame, showPersonTyping),
     note: (frame) => forOpen(frame, () => addNote(frame.note)),
     cases_changed: () => loadCases(),
     case_failed: () => onCaseFailed(),
@@ -157,6 +169,8 @@ setupAccounts({ closed: backToConsole });
 byId("my-account-open").addEventListener("click", () => { hideAccounts(); showMyAccount(null); });
 byId("accounts-open").addEventListener("click", () => { hideMyAccount(); showAccounts(); });
 setupConversation();
+setupSavedReplies();
+connectTyping(heldId);
 setupPassOn();
 setupAlerts();
 setupTabs();

@@ -14,7 +14,7 @@ flood the consoles, and a console can't flood Telegram.
 import time
 from typing import Callable, Dict
 
-from bot.staff.feed import StaffFeed
+from bot.staff.feed import StaffFeed, audience
 from bot.staff.handoffs import Handoffs
 from bot.store import OPEN
 
@@ -60,7 +60,8 @@ class Typing:
         handoff = await self.chats.store.handoff_for_session(session_id)
         if handoff is None or handoff["status"] not in OPEN:
             return False
-        self.feed.publish({"type": "typing", "conversation": handoff["id"]})
+        # Like the conversation's messages: once held, only its holder (and supervisors).
+        self.feed.publish({"type": "typing", "conversation": handoff["id"], "audience": audience(handoff)})
         return True
 
     async def worker(self, handoff_id: str, staff: str) -> bool:

@@ -68,6 +68,11 @@ async def test_the_person_typing_reaches_the_consoles_only_while_in_the_queue(gw
         event = await worker.next_event(lambda e: e["type"] == "typing")
         assert event == {"type": "typing", "conversation": conversation}
         assert (await worker.act(conversation, "claim"))[0] == 200
+        # Held: the holder hears it, a colleague doesn't (like the conversation's messages).
+        colleague = await gw.staff_member()
+        await typed(page)
+        await worker.next_event(lambda e: e["type"] == "typing")
+        assert [e for e in await frames(colleague.socket, 0.5) if e["type"] == "typing"] == []
         assert (await worker.act(conversation, "close"))[0] == 200
         await typed(page)  # closed: nothing again
         seen = await frames(worker.socket, 0.5)

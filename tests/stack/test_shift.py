@@ -242,9 +242,11 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         first.wait_for_selector("#staff-typing", state="visible", timeout=WAIT)
         ash.fill("#reply-text", "")
         # ...and the worker sees the person typing.
+        # (The page says so at most every 3 s, so type as slowly as a person.)
         first.focus("#message-input")
-        first.keyboard.type("ok")
-        ash.wait_for_selector("#person-typing:not([hidden])", timeout=WAIT)
+        first.keyboard.type("ok thank you", delay=400)
+        wait_text(ash, "#person-typing", "The person is typing")
+        first.fill("#message-input", "")
 
         # A saved reply, by keyboard alone: "/" and a few letters, then Enter.
         ash.focus("#reply-text")

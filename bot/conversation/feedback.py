@@ -26,6 +26,7 @@ PAYLOAD = re.compile(r"^/did_this_help_(handoff|four_steps)_(yes|a_bit|no)$")
 CRISIS_MARKS = frozenset({"crisis", "check_risk"})
 # The gateway's own question and thanks (bot/conversation/replies.py).
 ASK = "gateway_did_this_help"
+FOUR_STEPS_QUESTION = "utter_did_this_help"  # the assistant's, at the end of the four steps
 THANKS = "gateway_thanks_for_answer"
 
 

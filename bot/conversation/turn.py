@@ -300,11 +300,23 @@ class Conversations:
                         session_id, handoff, "resumed" if replies else "released")
                 replies += await self._replies(session_id, for_assistant, kind, channel,
                                                placed=placed, crisis=crisis, original=clean)
+                replies = await self._no_question_after_a_crisis(session_id, replies)
             stored = await self._add(session_id, [{"from": "bot", **r} for r in replies],
                                      typed=None if tapped else shown)
             if any(r.get("response") == FORGET_RESPONSE for r in replies):
                 await self._erase(session_id)
             return stored or [{"from": "bot", **r} for r in replies]
+
+    async def _no_question_after_a_crisis(self, session_id: str,
+                                          replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The assistant asks "did this help?" only when its own tracker saw no crisis;
+        a crisis answered by the gateway alone (while a person held the chat, or by the
+        safety floor while Rasa was busy) is known only here, by its mark."""
+        if not any(r.get("response") == feedback.FOUR_STEPS_QUESTION for r in replies):
+            return replies
+        if not set(await self.store.marks_of(session_id)) & feedback.CRISIS_MARKS:
+            return replies
+        return [r for r in replies if r.get("response") != feedback.FOUR_STEPS_QUESTION]
 
     async def _helped(self, session_id: str, title: str, answer: Tuple[str, str],
                       handoff: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -425,7 +437,8 @@ class Conversations:
                 if address is None or not await deliver(address, message):
                     handoff = await self.store.handoff_for_session(session_id)
                     self.staff_feed.publish({"type": "undelivered",
-                                             "conversation": handoff["id"] if handoff else None})
+                                             "conversation": handoff["id"] if handoff else None,
+                                             "audience": audience(handoff) if handoff else None})
                     break
 
     async def _replies(self, session_id: str, text: str, kind: Optional[str],

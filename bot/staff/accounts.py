@@ -37,7 +37,7 @@ async def run(args: argparse.Namespace) -> int:
     store = Store(Settings.from_env().database_url)
     try:
         if args.command == "add":
-            if not USERNAME.match(args.username):
+            if not USERNAME.fullmatch(args.username):
                 print("A username is 1-64 letters, digits, '.', '_' or '-'.", file=sys.stderr)
                 return 2
             password = read_password(args.password_stdin)

@@ -30,6 +30,7 @@ from bot.errors import Problem
 from bot.keys import AUTH, HANDOFFS, TWO_FACTOR
 from bot.staff.accounts import MIN_PASSWORD, USERNAME
 from bot.staff.auth import FAILURE_DELAY_SECONDS, TOTP_REQUIRED_FROM, pending_step, set_session_cookie
+from bot.staff.feed import SESSION_CHANGED
 from bot.staff.roles import ROLES, at_least, require
 from bot.web.checks import read_json_object
 
@@ -188,7 +189,7 @@ async def two_factor_confirm(request: web.Request) -> web.Response:
 # --- admins: everyone's accounts ------------------------------------------------------
 def target(request: web.Request) -> str:
     username = request.match_info["username"]
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise Problem(404, "There is no such account.")
     return username
 
@@ -216,7 +217,7 @@ async def add_account(request: web.Request) -> web.Response:
     require(request, "admin")
     data = await read_json_object(request)
     username, role = data.get("username"), role_field(data)
-    if not isinstance(username, str) or not USERNAME.match(username):
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise Problem(400, "A username is 1 to 64 letters, digits, '.', '_' or '-'.")
     auth, password = request.app[AUTH], one_time_password()
     if not await auth.store.add_staff(username, await auth.hash(password), role, must_change_password=True):
@@ -248,6 +249,7 @@ async def set_role(request: web.Request) -> web.Response:
     username, role = target(request), role_field(await read_json_object(request))
     done_or_problem(await request.app[AUTH].store.set_staff_role_keeping_an_admin(username, role))
     await request.app[AUTH].store.audit(me(request), f"role_set:{username}:{role}")
+    request.app[HANDOFFS].feed.publish({"type": SESSION_CHANGED})  # live consoles: the new role now
     return web.json_response({"ok": True})
 
 

@@ -33,7 +33,7 @@ from bot.fact_sheet import FactSheet
 from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SAVED_REPLIES, SETTINGS, TYPING
 from bot.staff.accounts_api import PENDING_ALLOWS, PENDING_WORDS, session_body
 from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, pending_step, set_session_cookie
-from bot.staff.feed import SIGNED_OUT, visible_to
+from bot.staff.feed import SESSION_CHANGED, SIGNED_OUT, visible_to
 from bot.staff.roles import at_least
 from bot.web.checks import check_text, json_object, read_json_object
 from bot.web.page import STATIC
@@ -102,7 +102,10 @@ async def logout(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     await auth.end_session(request)
     await auth.store.audit(staff(request), "logout")
-    request.app[HANDOFFS].feed.signed_out(staff(request))
+    # Off shift at once, but not for leaving the code step: someone who has only the
+    # password must not be able to take a worker's open consoles off shift.
+    if request["staff"]["pending"] is None:
+        request.app[HANDOFFS].feed.signed_out(staff(request))
     response = web.json_response({"ok": True})
     clear_session_cookie(response, request)
     return response
@@ -190,17 +193,20 @@ async def live(request: web.Request) -> web.StreamResponse:
                 batch = [await asyncio.wait_for(events.get(), RECHECK_SECONDS)]
             except asyncio.TimeoutError:
                 batch = []
-            # After any event, a logout (here or on another gateway) among them.
-            if await auth.session(request) is None:
+            # After any event, a logout (here or on another gateway) among them, or a
+            # new role: one that now needs two-factor set up first ends the console too.
+            current = await auth.session(request)
+            if current is None or current["pending"]:
                 logged_out.set()
                 await socket.close(code=4401, message=b"Logged out")
                 return
             while not events.empty():
                 batch.append(events.get_nowait())
-            # Least privilege: a worker hears only of what waits, or is theirs.
-            supervisor = at_least(request["staff"]["role"], "supervisor")
+            # Least privilege: a worker hears only of what waits, or is theirs (the role
+            # as it is now: a supervisor made a worker stops hearing of the rest at once).
+            supervisor = at_least(current["role"], "supervisor")
             for event in batch:
-                if event["type"] not in ("queue_changed", SIGNED_OUT) \
+                if event["type"] not in ("queue_changed", SIGNED_OUT, SESSION_CHANGED) \
                         and visible_to(event, username, supervisor):
                     await socket.send_json({k: v for k, v in event.items() if k != "audience"})
             # A burst of changes: one fresh copy of the queue is enough.

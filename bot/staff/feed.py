@@ -23,6 +23,9 @@ NEVER = float("-inf")
 # gateway: each checks its own session at once (staff_api.live) and, if that was
 # the one ended, closes with 4401. Not passed on to the console.
 SIGNED_OUT = "signed_out"
+# Published when an account's role changes: every console checks its session (and so
+# its role) at once. Not passed on to the console either.
+SESSION_CHANGED = "session_changed"
 
 
 def audience(handoff: Dict[str, Any]) -> Optional[List[str]]:

@@ -7,6 +7,7 @@ fixture), and the same on PostgreSQL where the store's queries differ.
 
 Codes are made with pyotp from the secret the set-up route gives, for distinct
 30-second steps with `at(now, counter_offset=...)` rather than by waiting."""
+import asyncio
 import secrets
 import time
 
@@ -15,8 +16,10 @@ import pyotp
 import pytest
 from yarl import URL
 
+from bot.keys import HANDOFFS
 from bot.staff import accounts_api
 from bot.staff.totp import MAX_CODE_FAILURES
+from tests.support.fake_rasa import utter
 from tests.support.gateways import password_hash, running
 from tests.support.handoff_clients import PASSWORD, Staff
 
@@ -58,6 +61,19 @@ async def signed_in(gw, role: str = "worker", two_factor: bool = True):
     assert await staff.login(username) == 200
     secret = (await staff.set_up_two_factor())[0] if two_factor else None
     return staff, username, secret
+
+
+async def frames(socket, seconds: float):
+    """Every JSON frame on a live console's socket for a while."""
+    found, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = await socket.receive(timeout=left)
+        except asyncio.TimeoutError:
+            break
+        if frame.type == aiohttp.WSMsgType.TEXT and frame.data != "pong":
+            found.append(frame.json())
+    return found
 
 
 async def actions(gw):
@@ -310,3 +326,64 @@ async def test_on_postgresql_too(rasa, postgres_schema):
         assert (await worker.call("GET", "/staff/api/me"))[0] == 401
         for client in (admin, worker):
             await client.close()
+
+
+async def test_a_new_role_takes_effect_on_the_live_console_at_once(gw, rasa):
+    """A supervisor made a worker stops hearing of a colleague's chat at once; a worker
+    made a supervisor must set up two-factor first, so their console ends."""
+    rasa.says("hi", utter("utter_greet"))
+    rasa.says("can i talk to a person", utter("utter_handoff_queued"),
+              handoff={"crisis": False, "queue_when_closed": False})
+    admin, _, _ = await signed_in(gw, "admin")
+    supervisor, supervisor_name, _ = await signed_in(gw, "supervisor")
+    await supervisor.go_live()
+    holder = await gw.staff_member()
+    session = await gw.start("hi")
+    await gw.say(session, "can i talk to a person")
+    conversation = (await gw.store.handoff_for_session(session))["id"]
+    assert (await holder.act(conversation, "claim"))[0] == 200
+    await gw.say(session, "first words")
+    await supervisor.next_event(lambda e: e["type"] == "message" and e["message"]["text"] == "first words")
+
+    assert (await admin.call("POST", f"/staff/api/accounts/{supervisor_name}/role", {"role": "worker"}))[0] == 200
+    await asyncio.sleep(0.2)  # the console has checked its session again by now
+    await gw.say(session, "second words")
+    await holder.next_event(lambda e: e["type"] == "message" and e["message"]["text"] == "second words")
+    heard = [e for e in await frames(supervisor.socket, 0.5) if e["type"] == "message"]
+    assert heard == []  # a worker now: a colleague's chat is not theirs to hear
+
+    worker, worker_name, _ = await signed_in(gw, "worker", two_factor=False)
+    await worker.go_live()
+    await worker.next_event(lambda e: e["type"] == "queue")
+    assert (await admin.call("POST", f"/staff/api/accounts/{worker_name}/role", {"role": "supervisor"}))[0] == 200
+    frame = await worker.socket.receive(timeout=5)
+    assert frame.type == aiohttp.WSMsgType.CLOSE and frame.data == 4401
+    assert (await worker.call("GET", "/staff/api/queue"))[0] == 403  # two-factor first
+    for client in (admin, supervisor, worker):
+        await client.close()
+
+
+async def test_leaving_the_code_step_does_not_take_the_worker_off_shift(gw):
+    """Someone with only the password, signing in and cancelling at the code step,
+    must not be able to take the real worker's open console off shift."""
+    worker, username, _ = await signed_in(gw, "worker")
+    await worker.go_live()
+    await worker.next_event(lambda e: e["type"] == "queue")
+    feed = gw.app[HANDOFFS].feed
+    assert feed.is_on_shift(username) and feed.on_shift() == 1
+    stranger = Staff(gw.base, source="127.0.0.3")
+    assert await stranger.login(username) == 200  # the password alone: the code step
+    assert (await stranger.call("POST", "/staff/api/logout"))[0] == 200
+    assert feed.on_shift() == 1 and feed.is_on_shift(username)
+    assert (await worker.call("POST", "/staff/api/logout"))[0] == 200  # a whole session: off at once
+    assert feed.on_shift() == 0
+    for client in (worker, stranger):
+        await client.close()
+
+
+async def test_a_username_with_a_hidden_line_break_is_refused(gw):
+    admin, _, _ = await signed_in(gw, "admin")
+    status, body = await admin.call("POST", "/staff/api/accounts", {"username": "bob\n", "role": "worker"})
+    assert status == 400 and body["error"]
+    assert "bob\n" not in [a["username"] for a in (await admin.call("GET", "/staff/api/accounts"))[1]["accounts"]]
+    await admin.close()

@@ -195,7 +195,8 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         bo_context, bo = open_console(browser, stack, "bo")
         sup_context, sup = open_console(browser, stack, "sup", "--role", "supervisor")
         contexts += [ash_context, bo_context, sup_context]
-        ash_name, bo_name = (c.inner_text("#signed-in") for c in (ash, bo))
+        ash_name, bo_name = (c.inner_text("#signed-in").removeprefix("Signed in as ").strip()
+                             for c in (ash, bo))
         ash.wait_for_selector("#console", state="visible", timeout=WAIT)
         before = queue_ids(ash)
 

@@ -19,7 +19,7 @@
 import { allowAccounts, hideAccounts, setupAccounts, showAccounts } from "./accounts.js";
 import { setupAlerts, updateAlertsButton } from "./alerts.js";
 import { byId } from "../common.js";
-import { api, signedIn, signIn, signOut, whenSessionEnds } from "./api.js";
+import { api, myName, signedIn, signIn, signOut, whenSessionEnds } from "./api.js";
 import { clearCases, loadCases, onCaseFailed, whenCasesChange } from "./cases.js";
 import {
   closeConversation, heldId, openConversation, openId, refreshControls, refreshMeta, reloadCurrent,
@@ -147,7 +147,11 @@ listen({
     case_failed: () => onCaseFailed(),
     reload: catchUp, // the gateways lost touch for a while: what is shown may be behind
     ...transferFrames,
-    undelivered: () => setStatus("A reply couldn't be delivered to the person's messaging app. They may not have seen it."),
+    undelivered: (frame) => {
+      // Only news of a chat this staff member holds (a supervisor hears of all of them).
+      if (!queueNow().some((c) => c.id === frame.conversation && c.claimed_by === myName())) return;
+      setStatus("A reply couldn't be delivered to the person's messaging app. They may not have seen it.");
+    },
   },
   back: catchUp, // anything said while the feed was down
   down: loadQueue,

@@ -5,6 +5,8 @@ import asyncio
 import itertools
 import secrets
 
+import pytest
+
 from tests.support.fake_rasa import utter
 from tests.support.gateways import running
 
@@ -59,10 +61,14 @@ async def test_a_telegram_person_with_the_team_gets_replies_in_the_app_and_its_w
         assert (await staff.act(entry["id"], "messages", "I'm here with you."))[0] == 200
         joined, said = await sent_to(provider, chat, since, 2)
         assert "joined the chat" in joined and said == "I'm here with you."
-        # Telegram down: the worker's console is told the reply did not arrive.
+        # Telegram down: the worker's console is told the reply did not arrive; a
+        # colleague's is not (it is not their chat).
+        colleague = await gw.staff_member()
         provider.fail_next = 1
         assert (await staff.act(entry["id"], "messages", "Are you still there?"))[0] == 200
         await staff.next_event(lambda e: e == {"type": "undelivered", "conversation": entry["id"]})
+        with pytest.raises((AssertionError, asyncio.TimeoutError)):  # nothing came
+            await colleague.next_event(lambda e: e["type"] == "undelivered", timeout=0.5)
         # "Delete my chat" while held: the bot's answer, in the app's words.
         since = len(provider.requests)
         await telegram_says(gw, chat, "delete my chat")

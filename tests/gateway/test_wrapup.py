@@ -186,3 +186,19 @@ async def test_did_this_help_is_never_asked_after_a_crisis(rasa, gw):
     assert (await worker.act(conversation, "close"))[0] == 200
     assert not any(asked(m) for m in await gw.transcript(session))
     assert "helped_handoff_asked" not in await raw_counts(gw)
+
+
+async def test_the_four_steps_question_is_dropped_after_a_crisis_only_the_gateway_saw(rasa, gw):
+    """A crisis while a person held the chat is answered by the gateway, not Rasa: the
+    assistant's tracker never saw it, so its end of the four steps would still ask.
+    The gateway knows (the conversation's crisis mark) and leaves the question out."""
+    worker = await gw.staff_member()
+    session, conversation = await held(gw, worker)
+    rasa.reads("i cant go on i want to end it all", "crisis")
+    await gw.say(session, "i cant go on i want to end it all")
+    assert (await worker.act(conversation, "release"))[0] == 200
+    rasa.says("no thanks", utter("utter_no_human"), utter("utter_did_this_help"))
+    assert responses(await gw.say(session, "no thanks")) == ["utter_no_human"]
+    # Without a crisis the same answer keeps its question (test above): only the mark differs.
+    other = await gw.start("hi")
+    assert responses(await gw.say(other, "no thanks")) == ["utter_no_human", "utter_did_this_help"]

@@ -297,6 +297,7 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         assert [r for r in provider.requests[telegram_before:]
                 if r["json"].get("chat_id") == str(chat_id)] == []
         sup.click("#shift-refresh")
+        sup.once("dialog", lambda dialog: dialog.accept())  # "Take this conversation over?"
         sup.click(f'#shift-staff .held[data-id="{two}"] .shift-takeover')
         staff_said(second, "Someone else from the team is picking up")
         wait_text(ash, "#status", "taken")

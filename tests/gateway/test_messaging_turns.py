@@ -9,27 +9,15 @@ import pytest
 
 from tests.support.fake_rasa import utter
 from tests.support.gateways import running
+from tests.support.messaging_apps import telegram_says, telegram_settings
 
 ASK = "i want to talk to a person"
 
-SECRET = "telegram-" + secrets.token_hex(4)
 CHATS = itertools.count(700_000_000 + secrets.randbelow(10_000_000))
-UPDATES = itertools.count(secrets.randbelow(2 ** 30))
 
 
-def telegram(provider) -> dict:
-    return {"telegram_token": "123:telegram-token", "telegram_secret": SECRET,
-            "telegram_api_base": provider.url, "provider_retries": 0,
-            "channel_id_key": b"the same key after a restart"}
 
 
-async def telegram_says(gw, chat: int, text: str) -> None:
-    update = {"update_id": next(UPDATES), "message": {
-        "message_id": next(UPDATES), "date": 1764000000, "text": text,
-        "chat": {"id": chat, "type": "private"}, "from": {"id": chat, "is_bot": False}}}
-    async with gw.http.post(gw.base + "/webhooks/telegram", json=update,
-                            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
-        assert response.status == 200
 
 
 async def sent_to(provider, chat: int, since: int, count: int = 1):
@@ -41,6 +29,10 @@ async def sent_to(provider, chat: int, since: int, count: int = 1):
             return texts[:count]
         await asyncio.sleep(0.01)
     raise AssertionError("nothing reached the chat")
+
+
+def telegram(provider) -> dict:
+    return telegram_settings(provider, channel_id_key=b"the same key after a restart")
 
 
 async def test_a_telegram_person_with_the_team_gets_replies_in_the_app_and_its_words(rasa, provider, sqlite_url):

@@ -5,7 +5,6 @@ Telegram, the "typing" chat action, at most once every few seconds. A gateway in
 this process against the fake Rasa; Telegram's server faked on loopback
 (tests/support/fake_provider.py), as in tests/gateway/test_messaging_turns.py."""
 import asyncio
-import itertools
 import secrets
 
 import pytest
@@ -13,10 +12,9 @@ import pytest
 from bot.staff import typing
 from tests.support.fake_rasa import utter
 from tests.support.gateways import running
+from tests.support.messaging_apps import telegram_says, telegram_settings
 
 ASK = "i want to talk to a person"
-SECRET = "telegram-" + secrets.token_hex(4)
-UPDATES = itertools.count(secrets.randbelow(2 ** 30))
 
 
 @pytest.fixture(autouse=True)
@@ -135,25 +133,15 @@ async def eventually(read, done=bool, seconds: float = 5):
     raise AssertionError("it never happened")
 
 
-def telegram(provider) -> dict:
-    return {"telegram_token": "123:telegram-token", "telegram_secret": SECRET,
-            "telegram_api_base": provider.url, "provider_retries": 0}
 
 
-async def telegram_says(gw, chat: int, text: str) -> None:
-    update = {"update_id": next(UPDATES), "message": {
-        "message_id": next(UPDATES), "date": 1764000000, "text": text,
-        "chat": {"id": chat, "type": "private"}, "from": {"id": chat, "is_bot": False}}}
-    async with gw.http.post(gw.base + "/webhooks/telegram", json=update,
-                            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
-        assert response.status == 200
 
 
 async def test_on_telegram_the_worker_typing_is_the_typing_chat_action_at_most_every_4_seconds(
         rasa, provider, sqlite_url, monkeypatch):
     chat = 800_000_000 + secrets.randbelow(10_000_000)
     asks_for_a_person(rasa)
-    async with running(rasa, database_url=sqlite_url, **telegram(provider)) as gw:
+    async with running(rasa, database_url=sqlite_url, **telegram_settings(provider)) as gw:
         worker = await gw.staff_member()
         await telegram_says(gw, chat, ASK)  # answered in the background
         [entry] = await eventually(worker.queue)

@@ -23,8 +23,11 @@ NEW_PASSWORD = "a new passphrase for the shift"
 WAIT = 15_000
 
 
-def snap(page, name):
-    page.screenshot(path=ARTIFACTS / f"shift-{name}.png", full_page=True)
+def snap(page, name, around=None):
+    """A screenshot for docs/handoff.md: what is on screen, with `around` in view."""
+    if around:
+        page.locator(around).first.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"shift-{name}.png")
 
 
 def accessible(page):
@@ -65,7 +68,7 @@ def test_an_admin_makes_an_account_and_the_worker_signs_in_with_two_factor(stack
         admin.click("#two-factor-start")
         admin.wait_for_selector("#two-factor-qr svg", state="visible")
         accessible(admin)
-        snap(admin, "two-factor-setup")
+        snap(admin, "two-factor-setup", "#two-factor-setup")
         secret = admin.inner_text("#two-factor-secret").replace(" ", "")
         admin.fill("#two-factor-code", pyotp.TOTP(secret).now())
         admin.click("#two-factor-confirm")
@@ -86,7 +89,7 @@ def test_an_admin_makes_an_account_and_the_worker_signs_in_with_two_factor(stack
         one_time = admin.inner_text("#one-time-password").strip()
         assert len(one_time) >= 12
         accessible(admin)
-        snap(admin, "accounts")
+        snap(admin, "accounts", "#one-time")
         admin.click("#one-time-done")
         admin.wait_for_selector(f"#account-row-{worker_name}", state="visible")
 
@@ -119,7 +122,7 @@ def test_an_admin_makes_an_account_and_the_worker_signs_in_with_two_factor(stack
         worker.click("#login-submit")
         worker.wait_for_selector("#code-form", state="visible", timeout=WAIT)
         accessible(worker)
-        snap(worker, "code-step")
+        snap(worker, "code-step", "#code-form")
         worker.fill("#code", next_code(worker_secret))
         worker.click("#code-submit")
         worker.wait_for_selector("#console", state="visible", timeout=WAIT)
@@ -229,7 +232,7 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         first.keyboard.press("Enter")
         wait_text(ash, f"#chat-tab-{one}", "1 new")
         accessible(ash)
-        snap(ash, "tabs")
+        snap(ash, "tabs", "#chat-tabs")
         ash.focus(f"#chat-tab-{two}")
         ash.keyboard.press("ArrowLeft")  # by keyboard to the first chat
         ash.wait_for_function(
@@ -254,7 +257,7 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         ash.keyboard.type("/not your")
         ash.wait_for_selector("#saved-replies [role=option]", state="visible")
         accessible(ash)
-        snap(ash, "saved-replies")
+        snap(ash, "saved-replies", "#saved-replies")
         ash.keyboard.press("Enter")  # inserts the chosen one
         inserted = ash.input_value("#reply-text")
         assert "/not your" not in inserted and "fault" in inserted
@@ -272,7 +275,7 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
 
         offer_to_bo("Could you take this one? I have to step away.")
         accessible(bo)
-        snap(bo, "transfer-offer")
+        snap(bo, "transfer-offer", "#offers")
         bo.click(f'#offers-list .offer[data-id="{one}"] .offer-decline')
         wait_text(ash, "#status", "declined")
         offer_to_bo("Under 18, has not paid.")
@@ -289,7 +292,7 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         sup.click("#shift-refresh")
         sup.wait_for_selector(f'#shift-staff .held[data-id="{three}"]', timeout=WAIT)
         accessible(sup)
-        snap(sup, "supervisor")
+        snap(sup, "supervisor", "#shift-staff")
         telegram_before = len(provider.requests)
         sup.click(f'#shift-staff .held[data-id="{three}"] .shift-watch')
         wait_text(sup, "#transcript", "blackmailing me with photos")

@@ -55,3 +55,23 @@ def whatsapp_text(number, text):
 
 def sent_to_number(number):
     return lambda r: r["path"] == "/1098765/messages" and r["json"].get("to") == number
+
+
+# --- Telegram, for a gateway in this process (tests/support/gateways.py) ---------------
+IN_PROCESS_SECRET = "telegram-in-process-" + hashlib.sha256(str(next(IDS)).encode()).hexdigest()[:8]
+
+
+def telegram_settings(provider, **more) -> dict:
+    """A gateway's settings for Telegram, with the fake provider as Telegram's server."""
+    return {"telegram_token": "123:telegram-token", "telegram_secret": IN_PROCESS_SECRET,
+            "telegram_api_base": provider.url, "provider_retries": 0, **more}
+
+
+async def telegram_says(gw, chat: int, text: str) -> None:
+    """The person writes on Telegram: the update Telegram would send to the gateway."""
+    update = {"update_id": next(IDS), "message": {
+        "message_id": next(IDS), "date": 1764000000, "text": text,
+        "chat": {"id": chat, "type": "private"}, "from": {"id": chat, "is_bot": False}}}
+    async with gw.http.post(gw.base + "/webhooks/telegram", json=update,
+                            headers={"X-Telegram-Bot-Api-Secret-Token": IN_PROCESS_SECRET}) as response:
+        assert response.status == 200

@@ -18,6 +18,10 @@ EMERGENCY = (f"If you're in danger now, call {_SHEET['emergency'].phone}. "
              f"To talk to someone any time, call {_SHEET['samaritans'].name} free "
              f"on {_SHEET['samaritans'].phone}.")
 
+# Replies never said on their own (each comes right after another message, or while a
+# support worker is with the person): every other reply carries 999 and Samaritans.
+WITH_OTHERS = frozenset({"gateway_staff_changed", "gateway_did_this_help", "gateway_thanks_for_answer"})
+
 REPLIES: Dict[str, str] = {
     "gateway_unavailable": (
         "Sorry, I can't answer properly right now. Please try again in a few minutes.\n"
@@ -55,10 +59,10 @@ REPLIES: Dict[str, str] = {
         f"{EMERGENCY}"
     ),
     # Another person from the team takes the chat over (a handover accepted, or a supervisor).
+    # One plain line: a person is with them (their own words carry the numbers when needed).
     "gateway_staff_changed": (
         "Someone else from the team is picking up your chat now. "
-        "They can see what you've written so far.\n"
-        f"{EMERGENCY}"
+        "They can see what you've written so far."
     ),
     # The support worker put the chat back in the team's queue.
     "gateway_requeued": (
@@ -92,14 +96,14 @@ REPLIES: Dict[str, str] = {
     ),
     # "Did this help?" after a support worker closes the chat or hands it back
     # (bot/conversation/feedback.py): one tap, never needed to go on.
+    # Said straight after the support worker's part ends (that message has the numbers,
+    # or the bot's next step follows), never in a crisis: the numbers again would bury it.
     "gateway_did_this_help": (
         "Did talking to the support worker help? One tap is enough, "
-        "and you can skip it.\n"
-        f"{EMERGENCY}"
+        "and you can skip it."
     ),
     "gateway_thanks_for_answer": (
-        "Thank you for telling us. It helps us do better. I'm still here if you need me.\n"
-        f"{EMERGENCY}"
+        "Thank you for telling us. It helps us do better. I'm still here if you need me."
     ),
     "gateway_slow_down": (
         "I couldn't read that message: they came too fast. I'm still here. "

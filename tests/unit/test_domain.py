@@ -421,10 +421,11 @@ def test_the_gateways_own_replies_keep_the_numbers_from_the_fact_sheet(sheet):
     and reads as plainly as the domain's words."""
     import textstat
 
-    from bot.conversation.replies import REPLIES
+    from bot.conversation.replies import REPLIES, WITH_OTHERS
 
     for name, text in REPLIES.items():
-        assert sheet["emergency"].phone in text and sheet["samaritans"].phone in text, name
+        if name not in WITH_OTHERS:
+            assert sheet["emergency"].phone in text and sheet["samaritans"].phone in text, name
         for found in numbers_in(text):
             assert re.sub(r"\D", "", found.group()) in sheet.numbers(), (name, found.group())
         assert textstat.flesch_kincaid_grade(readable(text)) <= 6, name

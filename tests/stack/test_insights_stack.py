@@ -35,7 +35,10 @@ def expected_from(transcripts: List[List[Dict]]) -> Dict[str, int]:
         for counter, response in [*STEPS.items(), ("crisis", "utter_crisis"),
                                   ("under_18", "utter_under_18"), ("forget_me", "utter_forget_me"),
                                   ("helping_someone", "utter_helping_someone"),
-                                  ("check_risk", "utter_check_risk")]:
+                                  ("check_risk", "utter_check_risk"),
+                                  # "did this help?", asked at the end of a handoff or of the steps
+                                  ("helped_handoff_asked", "gateway_did_this_help"),
+                                  ("helped_four_steps_asked", "utter_did_this_help")]:
             expected[counter] = expected.get(counter, 0) + (response in said)
         expected["handoff_requested"] = expected.get("handoff_requested", 0) + bool(
             said & ASKED_FOR_A_PERSON)

@@ -68,3 +68,22 @@ def test_stop_ends_every_part():
     supervisor.start_all()
     supervisor.stop()
     assert all(p.poll() is not None for p in supervisor.processes.values())
+
+
+def test_a_key_made_up_for_one_run_never_seals_two_factor_secrets(monkeypatch):
+    """`make run` makes up CHANNEL_ID_KEY when .env has none: good for one run's chat
+    ids, but two-factor secrets sealed with it would be lost at the next run and lock
+    the admin out. So the gateway is told, and keeps them unsealed as when unset."""
+    from bot.settings import Settings
+    from scripts.run_stack import child_environment
+
+    monkeypatch.delenv("CHANNEL_ID_KEY", raising=False)
+    made_up = child_environment({"action_url": "", "log_level": "INFO", "token": "t", "rasa_port": "1",
+                                 "model": "m", "action_port": "2", "channel_id_key": "made-up"})
+    settings = Settings.from_env(made_up)
+    assert settings.channel_id_key == b"made-up" and settings.staff_totp_key == b""
+
+    monkeypatch.setenv("CHANNEL_ID_KEY", "from-dot-env")
+    kept = child_environment({"action_url": "", "log_level": "INFO", "token": "t", "rasa_port": "1",
+                              "model": "m", "action_port": "2", "channel_id_key": "from-dot-env"})
+    assert Settings.from_env(kept).staff_totp_key == b"from-dot-env"

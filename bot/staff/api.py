@@ -33,7 +33,7 @@ from bot.fact_sheet import FactSheet
 from bot.keys import AUTH, CONSOLE_PAGE, HANDOFFS, SAVED_REPLIES, SETTINGS, TYPING
 from bot.staff.accounts_api import PENDING_ALLOWS, PENDING_WORDS, session_body
 from bot.staff.auth import FAILURE_DELAY_SECONDS, clear_session_cookie, csrf_ok, pending_step, set_session_cookie
-from bot.staff.feed import SESSION_CHANGED, SIGNED_OUT, visible_to
+from bot.staff.feed import SIGNED_OUT, visible_to
 from bot.staff.roles import at_least
 from bot.web.checks import check_text, json_object, read_json_object
 from bot.web.page import STATIC
@@ -206,7 +206,7 @@ async def live(request: web.Request) -> web.StreamResponse:
             # as it is now: a supervisor made a worker stops hearing of the rest at once).
             supervisor = at_least(current["role"], "supervisor")
             for event in batch:
-                if event["type"] not in ("queue_changed", SIGNED_OUT, SESSION_CHANGED) \
+                if event["type"] not in ("queue_changed", SIGNED_OUT) \
                         and visible_to(event, username, supervisor):
                     await socket.send_json({k: v for k, v in event.items() if k != "audience"})
             # A burst of changes: one fresh copy of the queue is enough.

@@ -24,7 +24,7 @@ NEVER = float("-inf")
 # the one ended, closes with 4401. Not passed on to the console.
 SIGNED_OUT = "signed_out"
 # Published when an account's role changes: every console checks its session (and so
-# its role) at once. Not passed on to the console either.
+# its role) at once, and the page asks again what it may show (GET me).
 SESSION_CHANGED = "session_changed"
 
 

@@ -141,6 +141,8 @@ class Handoffs:
                 and handoff["status"] == "claimed":
             raise Problem(403, WITH_SOMEONE_ELSE)
         messages = await self.store.messages_after(handoff["session_id"], 0, with_times=True)
+        if handoff["status"] == "claimed" and staff not in (handoff["claimed_by"], handoff["transfer_to"]):
+            action = "watch"  # a supervisor reading a colleague's chat, however it was opened
         await self.store.audit(staff, action, handoff_id)
         channel = await self.store.session_channel(handoff["session_id"])
         return {**public({**handoff, "channel": channel}), "messages": messages or [],

@@ -13,36 +13,11 @@ from zoneinfo import ZoneInfo
 from bot.conversation import turn
 from bot.conversation.replies import reply
 from bot.staff.hours import DAY_NAMES, DAYS
-from tests.support.fake_rasa import DEFAULT_REPLY, utter
-from tests.support.gateways import running
+from tests.support.fake_rasa import DEFAULT_REPLY
+from tests.support.gateways import ASK, claimed, queued, running, user_message
 from tests.support.handoff_clients import responses
 
-ASK = "i want to talk to a person"
 CRISIS_WORDS = "i cant go on i want to end it all"
-
-
-async def queued(gw, rasa, crisis: bool = False):
-    """A web conversation whose person asked for someone from the team (Rasa's action
-    asks the internal API): (session, handoff id)."""
-    rasa.says(ASK, utter("utter_handoff_crisis" if crisis else "utter_handoff_queued"),
-              handoff={"crisis": crisis, "queue_when_closed": False})
-    session = await gw.start("hi")
-    await gw.say(session, ASK)
-    status, answer = rasa.handoff_answers[-1]
-    assert status == 200 and answer["status"] == "queued", answer
-    return session, (await gw.store.handoff_for_session(session))["id"]
-
-
-async def claimed(gw, rasa, staff):
-    session, conversation = await queued(gw, rasa)
-    status, body = await staff.act(conversation, "claim")
-    assert status == 200 and body["status"] == "claimed", body
-    return session, conversation
-
-
-def user_message(conversation: str, text: str):
-    return lambda e: (e["type"] == "message" and e["conversation"] == conversation
-                      and e["message"]["from"] == "user" and e["message"]["text"] == text)
 
 
 async def test_asking_for_a_person_queues_it_and_while_waiting_the_bot_is_quiet(rasa, gw, monkeypatch):

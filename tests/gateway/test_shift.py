@@ -5,14 +5,15 @@ a silent read, a takeover. Who may do each, what the person is told (one line, o
 nothing), the audit log, and the live news each step sends, kept to those it concerns.
 Through the staff API of a gateway in this process, against the fake Rasa."""
 import asyncio
+import time
 
+import aiohttp
 import pytest
 
 from bot.conversation.replies import reply
 from bot.staff.handoffs import at_the_limit
-from tests.gateway.test_handoffs import claimed, queued, user_message
 from tests.support import processes
-from tests.support.gateways import running
+from tests.support.gateways import claimed, queued, running, user_message
 from tests.support.handoff_clients import responses
 
 SUPERVISOR_ROUTES = [("GET", "/staff/api/shift"), ("GET", "/staff/api/conversations/abc/watch"),
@@ -35,6 +36,19 @@ async def notes(gw, conversation: str) -> list:
 
 def event(kind: str, conversation: str):
     return lambda e: e["type"] == kind and e.get("conversation") == conversation
+
+
+async def heard(staff, seconds: float) -> list:
+    """Every event a live console gets for a while."""
+    found, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = await staff.socket.receive(timeout=left)
+        except asyncio.TimeoutError:
+            break
+        if frame.type == aiohttp.WSMsgType.TEXT and frame.data != "pong":
+            found.append(frame.json())
+    return found
 
 
 async def no_event(staff, predicate, seconds: float = 0.5) -> None:
@@ -198,6 +212,11 @@ async def test_a_supervisor_sees_the_shift_reads_silently_and_takes_over(rasa, s
         assert status == 200 and [m["text"] for m in seen["messages"]][-1] == "I'm here for you"
         assert await gw.transcript(session) == before
         assert ("watch", held) in await audit(gw, boss)
+        # Opened again as any conversation is (a reload, a tab): still a silent read.
+        assert (await boss.call("GET", f"/staff/api/conversations/{held}"))[0] == 200
+        read = [e["action"] for e in await gw.store.audit_log()
+                if e["staff"] == boss.username and e["conversation"] == held]
+        assert read == ["watch", "watch"]
         status, body = await other.call("GET", f"/staff/api/conversations/{held}")
         assert status == 403 and body["error"] == "This conversation is with another staff member."
 
@@ -219,14 +238,17 @@ async def test_a_workers_console_hears_only_of_the_queue_and_its_own_chats(rasa,
     boss = await gw.staff_member(role="supervisor")
     held_session, held = await claimed(gw, rasa, holder)
     waiting_session, waiting = await queued(gw, rasa)
+    await heard(other, 0.5)  # what came while both were in the queue: everyone's news
     await gw.say(held_session, "is anyone there")
     await gw.say(waiting_session, "hello??")
     await holder.next_event(user_message(held, "is anyone there"))
     await boss.next_event(user_message(held, "is anyone there"))
-    await other.next_event(user_message(waiting, "hello??"))  # the queue: everyone
     await boss.next_event(user_message(waiting, "hello??"))
-    await no_event(other, user_message(held, "is anyone there"))
+    # Everything the colleague's console got meanwhile, nothing read and dropped first.
+    seen = await heard(other, 1.0)
+    assert any(user_message(waiting, "hello??")(e) for e in seen)  # the queue: everyone
+    assert [e for e in seen if e.get("conversation") == held] == []
     # A note on a held conversation: the same.
     assert (await holder.act(held, "notes", "seems calmer"))[0] == 200
     await boss.next_event(event("note", held))
-    await no_event(other, event("note", held))
+    assert [e for e in await heard(other, 0.5) if e.get("conversation") == held] == []

@@ -59,6 +59,7 @@ async def test_the_person_typing_reaches_the_consoles_only_while_in_the_queue(gw
     session = await gw.start("hi")
     async with gw.page(session) as page:
         await typed(page)  # talking to the bot: the team hears nothing
+        assert [e for e in await frames(worker.socket, 0.5) if e["type"] == "typing"] == []
         await gw.say(session, ASK)
         conversation = await handoff_id(gw, session)
         await worker.next_event(lambda e: e["type"] == "queue" and e["conversations"])

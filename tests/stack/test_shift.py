@@ -243,7 +243,7 @@ def test_two_workers_and_a_supervisor_run_a_shift(stack, provider, browser):
         # Typing, both ways: the person sees the worker typing...
         ash.focus("#reply-text")
         ash.keyboard.type("I'm here")
-        first.wait_for_selector("#staff-typing", state="visible", timeout=WAIT)
+        wait_text(first, "#staff-typing", "Support worker is typing")
         ash.fill("#reply-text", "")
         # ...and the worker sees the person typing.
         # (The page says so at most every 3 s, so type as slowly as a person.)

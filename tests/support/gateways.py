@@ -23,7 +23,7 @@ from bot.internal import create_internal_app
 from bot.keys import CONVERSATIONS, HANDOFFS
 from bot.settings import Settings
 from bot.staff.auth import hash_password
-from tests.support.fake_rasa import FakeRasa
+from tests.support.fake_rasa import FakeRasa, utter
 from tests.support.handoff_clients import PASSWORD, Staff
 from tests.support.processes import free_port
 
@@ -168,3 +168,31 @@ async def running(rasa: Optional[FakeRasa] = None, rasa_timeout: Optional[float]
             await chats.assistant.close()
         await internal.cleanup()
         await public.cleanup()
+
+
+# --- a conversation handed to the team, through the fake Rasa ------------------------
+ASK = "i want to talk to a person"
+
+
+async def queued(gw, rasa, crisis: bool = False):
+    """A web conversation whose person asked for someone from the team (Rasa's action
+    asks the internal API): (session, handoff id)."""
+    rasa.says(ASK, utter("utter_handoff_crisis" if crisis else "utter_handoff_queued"),
+              handoff={"crisis": crisis, "queue_when_closed": False})
+    session = await gw.start("hi")
+    await gw.say(session, ASK)
+    status, answer = rasa.handoff_answers[-1]
+    assert status == 200 and answer["status"] == "queued", answer
+    return session, (await gw.store.handoff_for_session(session))["id"]
+
+
+async def claimed(gw, rasa, staff):
+    session, conversation = await queued(gw, rasa)
+    status, body = await staff.act(conversation, "claim")
+    assert status == 200 and body["status"] == "claimed", body
+    return session, conversation
+
+
+def user_message(conversation: str, text: str):
+    return lambda e: (e["type"] == "message" and e["conversation"] == conversation
+                      and e["message"]["from"] == "user" and e["message"]["text"] == text)

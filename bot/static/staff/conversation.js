@@ -8,7 +8,7 @@ import { dropFromQueue, findInQueue, markOpen } from "./queue.js";
 import { clearError, report, setStatus, showError } from "./status.js";
 import { resetTransfer } from "./transfer.js";
 import { addMessage, addNote, clearTranscript, freshTranscript, scrollToEnd } from "./transcript.js";
-import { askWrapUp, setupWrapUp } from "./wrapup.js";
+import { askWrapUp, cancelWrapUp, setupWrapUp } from "./wrapup.js";
 import { channelName, clockTime, isCrisis, waitedFor } from "./words.js";
 
 const ENDED_TEXT = "This conversation is no longer in the queue.";
@@ -168,6 +168,7 @@ export function reloadCurrent() {
 // Logged out: nothing open, and a load still on its way is dropped.
 export function closeConversation() {
   openToken += 1;
+  cancelWrapUp();
   clearConversation();
   resetPassOn(null);
 }

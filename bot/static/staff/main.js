@@ -35,7 +35,7 @@ import {
 import { forgetSavedReplies, loadSavedReplies, setupSavedReplies } from "./saved-replies.js";
 import { clearError, setStatus } from "./status.js";
 import { connectSupervisor, forgetShift, loadShift, setupSupervisor, showShift } from "./supervisor.js";
-import { connectTabs, forgetTabs, messageArrived, opened, renderTabs, setupTabs } from "./tabs.js";
+import { connectTabs, forgetTab, forgetTabs, messageArrived, opened, renderTabs, setupTabs } from "./tabs.js";
 import { connectTransfer, forgetOffers, renderOffers, setupTransfer, transferFrames } from "./transfer.js";
 import { addMessage, addNote } from "./transcript.js";
 import { connectTyping, hidePersonTyping, showPersonTyping } from "./typing.js";
@@ -52,6 +52,7 @@ async function chosen(id, watch) {
 // A conversation has left this staff member (handed on, taken over, requeued): its tab closes.
 function gone(id) {
   if (openId() === id) closeConversation();
+  forgetTab(id);
   renderTabs();
 }
 
@@ -95,6 +96,24 @@ function startConsole(data) {
   openFeed();
   clearInterval(tickTimer);
   tickTimer = setInterval(refreshTimes, TICK_MS);
+}
+
+// An admin changed this account's role: show what the new one may do, hide the rest.
+async function roleChanged() {
+  let data;
+  try {
+    data = await api("GET", "me");
+  } catch (err) {
+    return; // a 401 ends the session by itself
+  }
+  if (data.pending) return; // the live feed closes for the step to be taken
+  const username = signIn(data);
+  showConsole(username, data.admin === true);
+  allowAccounts(data.role === "admin");
+  if (data.role !== "admin") hideAccounts();
+  forgetShift();
+  showShift();
+  refreshControls();
 }
 
 function showLogin(message) {
@@ -146,6 +165,7 @@ listen({
     cases_changed: () => loadCases(),
     case_failed: () => onCaseFailed(),
     reload: catchUp, // the gateways lost touch for a while: what is shown may be behind
+    session_changed: roleChanged,
     ...transferFrames,
     undelivered: (frame) => {
       // Only news of a chat this staff member holds (a supervisor hears of all of them).

@@ -5,7 +5,7 @@
 import { byId, el, span } from "../common.js";
 import { beep, notify } from "./alerts.js";
 import { myName } from "./api.js";
-import { pause } from "./words.js";
+import { channelName, clockTime, pause } from "./words.js";
 
 const ui = { list: byId("chat-tabs"), panel: byId("conversation") };
 let unread = new Map(); // conversation id -> messages not seen yet
@@ -19,8 +19,12 @@ export function connectTabs(given) {
 
 const tabId = (id) => `chat-tab-${id}`;
 
-function tabLabel(conversation, index) {
-  const words = [span("tab-name", `Chat ${index + 1}`)];
+// Named by where and when the person asked ("Web chat 14:05"), not by position: a name
+// a worker remembers doesn't move to another chat when one closes.
+function tabLabel(conversation, held) {
+  const name = `${channelName(conversation.channel) || "Chat"} ${clockTime(conversation.waiting_since)}`.trim();
+  const words = [span("tab-name", name)];
+  if (!held) words.push(pause(), span("fact", "reading")); // looked at, not held
   if (conversation.priority === "crisis") words.push(pause(), span("fact", "Crisis"));
   const count = unread.get(conversation.id) || 0;
   if (count) words.push(pause(), span("unread", `${count} new`));
@@ -36,14 +40,14 @@ export function renderTabs() {
   shown = looking ? [...held, looking] : held;
   const hadFocus = ui.list.contains(document.activeElement);
   ui.list.textContent = "";
-  shown.forEach((conversation, index) => {
+  shown.forEach((conversation) => {
     const selected = conversation.id === open;
     const tab = el("button", {
       type: "button", role: "tab", id: tabId(conversation.id), class: "chat-tab",
       "data-id": conversation.id, "aria-selected": selected ? "true" : "false",
       "aria-controls": "conversation", tabindex: selected ? "0" : "-1",
     });
-    tab.append(...tabLabel(conversation, index));
+    tab.append(...tabLabel(conversation, held.includes(conversation)));
     tab.addEventListener("click", () => select(conversation.id));
     ui.list.append(tab);
   });
@@ -94,6 +98,12 @@ export function messageArrived(frame) {
 export function opened(id) {
   unread.delete(id);
   renderTabs();
+}
+
+// The conversation left this staff member: its count goes with it (the same id comes
+// back if the person asks for someone again).
+export function forgetTab(id) {
+  unread.delete(id);
 }
 
 export function forgetTabs() {

@@ -27,6 +27,10 @@ function finish(result) {
   if (done) done(result);
 }
 
+// The conversation left this console (taken over, handed on, the session ended): a
+// wrap-up still open would hide behind the page and block it. Nothing is closed.
+export const cancelWrapUp = () => finish(null);
+
 // Resolves to the body for POST .../close ({categories, outcome}), or null if the
 // worker cancelled. Throws (ApiError) if the form can't be loaded.
 export async function askWrapUp(id) {

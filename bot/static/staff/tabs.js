@@ -20,10 +20,18 @@ export function connectTabs(given) {
 const tabId = (id) => `chat-tab-${id}`;
 
 // Named by where and when the person asked ("Web chat 14:05"), not by position: a name
-// a worker remembers doesn't move to another chat when one closes.
-function tabLabel(conversation, held) {
-  const name = `${channelName(conversation.channel) || "Chat"} ${clockTime(conversation.waiting_since)}`.trim();
-  const words = [span("tab-name", name)];
+// a worker remembers doesn't move to another chat when one closes. Two asked in the
+// same minute on the same channel get the seconds too.
+function tabName(conversation, seconds) {
+  const at = new Date(conversation.waiting_since);
+  const time = seconds && !Number.isNaN(at.getTime())
+    ? at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" })
+    : clockTime(conversation.waiting_since);
+  return `${channelName(conversation.channel) || "Chat"} ${time}`.trim();
+}
+
+function tabLabel(conversation, held, seconds) {
+  const words = [span("tab-name", tabName(conversation, seconds))];
   if (!held) words.push(pause(), span("fact", "reading")); // looked at, not held
   if (conversation.priority === "crisis") words.push(pause(), span("fact", "Crisis"));
   const count = unread.get(conversation.id) || 0;
@@ -47,7 +55,8 @@ export function renderTabs() {
       "data-id": conversation.id, "aria-selected": selected ? "true" : "false",
       "aria-controls": "conversation", tabindex: selected ? "0" : "-1",
     });
-    tab.append(...tabLabel(conversation, held.includes(conversation)));
+    const alike = shown.filter((c) => tabName(c, false) === tabName(conversation, false)).length > 1;
+    tab.append(...tabLabel(conversation, held.includes(conversation), alike));
     tab.addEventListener("click", () => select(conversation.id));
     ui.list.append(tab);
   });

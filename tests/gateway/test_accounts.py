@@ -7,7 +7,6 @@ fixture), and the same on PostgreSQL where the store's queries differ.
 
 Codes are made with pyotp from the secret the set-up route gives, for distinct
 30-second steps with `at(now, counter_offset=...)` rather than by waiting."""
-import asyncio
 import secrets
 import time
 
@@ -21,7 +20,7 @@ from bot.staff import accounts_api
 from bot.staff.totp import MAX_CODE_FAILURES
 from tests.support.fake_rasa import utter
 from tests.support.gateways import password_hash, running
-from tests.support.handoff_clients import PASSWORD, Staff
+from tests.support.handoff_clients import PASSWORD, Staff, frames
 
 EVERYONE = [
     ("POST", "/staff/api/login/code"), ("GET", "/staff/api/account"),
@@ -63,17 +62,6 @@ async def signed_in(gw, role: str = "worker", two_factor: bool = True):
     return staff, username, secret
 
 
-async def frames(socket, seconds: float):
-    """Every JSON frame on a live console's socket for a while."""
-    found, deadline = [], time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            frame = await socket.receive(timeout=left)
-        except asyncio.TimeoutError:
-            break
-        if frame.type == aiohttp.WSMsgType.TEXT and frame.data != "pong":
-            found.append(frame.json())
-    return found
 
 
 async def actions(gw):

@@ -5,16 +5,14 @@ a silent read, a takeover. Who may do each, what the person is told (one line, o
 nothing), the audit log, and the live news each step sends, kept to those it concerns.
 Through the staff API of a gateway in this process, against the fake Rasa."""
 import asyncio
-import time
 
-import aiohttp
 import pytest
 
 from bot.conversation.replies import reply
 from bot.staff.handoffs import at_the_limit
 from tests.support import processes
 from tests.support.gateways import claimed, queued, running, user_message
-from tests.support.handoff_clients import responses
+from tests.support.handoff_clients import frames, responses
 
 SUPERVISOR_ROUTES = [("GET", "/staff/api/shift"), ("GET", "/staff/api/conversations/abc/watch"),
                      ("POST", "/staff/api/conversations/abc/takeover")]
@@ -38,17 +36,6 @@ def event(kind: str, conversation: str):
     return lambda e: e["type"] == kind and e.get("conversation") == conversation
 
 
-async def heard(staff, seconds: float) -> list:
-    """Every event a live console gets for a while."""
-    found, deadline = [], time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            frame = await staff.socket.receive(timeout=left)
-        except asyncio.TimeoutError:
-            break
-        if frame.type == aiohttp.WSMsgType.TEXT and frame.data != "pong":
-            found.append(frame.json())
-    return found
 
 
 async def no_event(staff, predicate, seconds: float = 0.5) -> None:
@@ -238,17 +225,17 @@ async def test_a_workers_console_hears_only_of_the_queue_and_its_own_chats(rasa,
     boss = await gw.staff_member(role="supervisor")
     held_session, held = await claimed(gw, rasa, holder)
     waiting_session, waiting = await queued(gw, rasa)
-    await heard(other, 0.5)  # what came while both were in the queue: everyone's news
+    await frames(other.socket, 0.5)  # what came while both were in the queue: everyone's news
     await gw.say(held_session, "is anyone there")
     await gw.say(waiting_session, "hello??")
     await holder.next_event(user_message(held, "is anyone there"))
     await boss.next_event(user_message(held, "is anyone there"))
     await boss.next_event(user_message(waiting, "hello??"))
     # Everything the colleague's console got meanwhile, nothing read and dropped first.
-    seen = await heard(other, 1.0)
+    seen = await frames(other.socket, 1.0)
     assert any(user_message(waiting, "hello??")(e) for e in seen)  # the queue: everyone
     assert [e for e in seen if e.get("conversation") == held] == []
     # A note on a held conversation: the same.
     assert (await holder.act(held, "notes", "seems calmer"))[0] == 200
     await boss.next_event(event("note", held))
-    assert [e for e in await heard(other, 0.5) if e.get("conversation") == held] == []
+    assert [e for e in await frames(other.socket, 0.5) if e.get("conversation") == held] == []

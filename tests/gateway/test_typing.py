@@ -12,6 +12,7 @@ import pytest
 from bot.staff import typing
 from tests.support.fake_rasa import utter
 from tests.support.gateways import running
+from tests.support.handoff_clients import frames
 from tests.support.messaging_apps import telegram_says, telegram_settings
 
 ASK = "i want to talk to a person"
@@ -40,17 +41,6 @@ async def typed(page) -> None:
         pass
 
 
-async def frames(socket, seconds: float):
-    """Every JSON frame on a socket for a while."""
-    found, deadline = [], asyncio.get_running_loop().time() + seconds
-    while (left := deadline - asyncio.get_running_loop().time()) > 0:
-        try:
-            frame = await socket.receive(timeout=left)
-        except asyncio.TimeoutError:
-            break
-        if frame.data != "pong":
-            found.append(frame.json())
-    return found
 
 
 async def test_the_person_typing_reaches_the_consoles_only_while_in_the_queue(gw, rasa):

@@ -155,3 +155,17 @@ class Victim:
 
 def responses(messages: List[Dict[str, Any]]) -> List[str]:
     return [m.get("response", "") for m in messages]
+
+
+async def frames(socket: aiohttp.ClientWebSocketResponse, seconds: float) -> List[Dict[str, Any]]:
+    """Every JSON frame a socket (a live console's, or the chat page's) gets for a while,
+    pongs aside: for checking that something did not arrive."""
+    found, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = await socket.receive(timeout=left)
+        except asyncio.TimeoutError:
+            break
+        if frame.type == aiohttp.WSMsgType.TEXT and frame.data != "pong":
+            found.append(frame.json())
+    return found

@@ -175,8 +175,9 @@ async def saved_replies(request: web.Request) -> web.Response:
 
 async def live(request: web.Request) -> web.StreamResponse:
     """Pushes {"type": "queue", "conversations"}, {"type": "message", "conversation",
-    "message"}, {"type": "note", ...}, {"type": "undelivered"} and {"type": "typing",
-    "conversation"} (the person is typing, bot/staff/typing.py)."""
+    "message"}, {"type": "note", ...}, {"type": "undelivered"}, {"type": "typing",
+    "conversation"} (the person is typing, bot/staff/typing.py) and {"type": "seen",
+    "conversation", "seq"} (their web page was sent it, bot/staff/seen.py)."""
     if not same_origin(request):
         raise Problem(403, "Connect from the console page.")
     socket = web.WebSocketResponse(heartbeat=30)

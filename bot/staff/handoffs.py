@@ -145,8 +145,10 @@ class Handoffs:
             action = "watch"  # a supervisor reading a colleague's chat, however it was opened
         await self.store.audit(staff, action, handoff_id)
         channel = await self.store.session_channel(handoff["session_id"])
+        # What the web page has been sent: later staff replies show "Not seen yet" (bot/staff/seen.py).
+        seen = await self.store.seen_seq(handoff["session_id"]) if channel == "web" else None
         return {**public({**handoff, "channel": channel}), "messages": messages or [],
-                "notes": await self.store.notes(handoff_id)}
+                "notes": await self.store.notes(handoff_id), "seen_seq": seen}
 
     async def claim(self, handoff_id: str, staff: str) -> Dict[str, Any]:
         handoff = await self.open_one(handoff_id)

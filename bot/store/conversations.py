@@ -100,6 +100,18 @@ class ConversationTables(Database):
             return [_message(*row, with_time=with_times) for row in rows]
         return await self._run(work)
 
+    async def raise_seen(self, session_id: str, seq: int) -> bool:
+        """The person's web page has been sent every message up to `seq` ("not seen
+        yet" in the console, bot/staff/seen.py). It only ever rises: True if it did."""
+        return await self._run(lambda db: db.execute(text(
+            "UPDATE sessions SET seen_seq = :seq WHERE id = :id AND seen_seq < :seq"),
+            {"seq": seq, "id": session_id}).rowcount == 1)
+
+    async def seen_seq(self, session_id: str) -> Optional[int]:
+        """The newest message the person's web page has been sent (0: none yet)."""
+        return await self._run(lambda db: db.execute(
+            text("SELECT seen_seq FROM sessions WHERE id = :id"), {"id": session_id}).scalar())
+
     async def turn_context(self, session_id: str) -> Tuple[List[Dict[str, str]], Optional[str],
                                                             Optional[Dict[str, Any]]]:
         """What a turn reads first, in one go: the buttons of the latest bot messages

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.conversation.turn import Conversations
 from bot.errors import Problem
 from bot.keys import CONVERSATIONS, SETTINGS
+from bot.staff.seen import sent_to_page
 from bot.web.checks import check_after, check_session, check_text, read_json_object
 
 OPENAPI = yaml.safe_load((Path(__file__).resolve().parent.parent / "openapi.yaml").read_text())
@@ -57,6 +58,7 @@ async def messages(request: web.Request) -> web.Response:
     found = await conversations(request).store.messages_after(session, after)
     if found is None:
         raise Problem(404, "No such conversation.")
+    await sent_to_page(conversations(request), session, found)  # staff replies: no longer "not seen"
     return web.json_response({"messages": found})
 
 

@@ -10,6 +10,7 @@
               {"type": "error", "status", "error", "retry_after"?}
 
 The same checks as POST /api/chat apply (bot/conversation/turn.py does the work).
+What the page is sent is recorded for the console's "Not seen yet" (bot/staff/seen.py).
 """
 import asyncio
 import logging
@@ -22,6 +23,7 @@ from bot.conversation.replies import reply
 from bot.conversation.turn import SessionNotFound
 from bot.errors import Problem, log_failure
 from bot.keys import CONVERSATIONS, SETTINGS, TYPING
+from bot.staff.seen import sent_to_page
 from bot.web.checks import check_session, check_text, parse_json
 
 logger = logging.getLogger(__name__)
@@ -52,8 +54,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         sent = max(sent, message["seq"])
 
     async def catch_up() -> None:
-        for message in await chats.store.messages_after(session, sent) or []:
+        backlog = await chats.store.messages_after(session, sent) or []
+        for message in backlog:
             await send_message(message)
+        await sent_to_page(chats, session, backlog)  # one write for the lot, if any
 
     async def push(queue: asyncio.Queue) -> None:
         # The store is the record, live events only ring the bell: each message is
@@ -64,6 +68,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             if event.get("type") == "message" and isinstance(seq, int):
                 if seq == sent + 1:
                     await send_message(event)
+                    await sent_to_page(chats, session, [event])
                 elif seq > sent:
                     await catch_up()
             elif event.get("type") == "catch_up":

@@ -1,6 +1,7 @@
 """The staff console in headless Chromium, against the running system: a
 support worker logs in, sees a new conversation appear live, claims it and
-replies; the victim's own chat page (another browser) shows the reply; the
+replies; the victim's own chat page (another browser) shows the reply; a reply
+written while that page is closed shows "Not seen yet" until it is opened again; the
 console has no serious or critical accessibility problems (axe-core). And a
 support worker passes a victim's case on for them, with their consent."""
 import asyncio
@@ -70,6 +71,26 @@ def test_a_support_worker_answers_a_victim_from_the_console(stack, browser):
         console.screenshot(path=ARTIFACTS / "staff-console.png", full_page=True)
         chat.screenshot(path=ARTIFACTS / "chat-with-staff.png")
         assert serious_accessibility_problems(console) == []
+        # Their page was open: the reply was sent to it, so nothing says "Not seen yet".
+        console.wait_for_selector("#transcript .not-seen", state="detached", timeout=5_000)
+
+        # They close the page; the next reply waits, and the console says so in words...
+        chat.goto("about:blank")
+        chat.wait_for_timeout(500)  # the page's socket closing reaches the gateway
+        console.fill("#reply-text", "I'm still here whenever you want to talk.")
+        console.keyboard.press("Enter")
+        label = console.locator("#transcript .message.from-staff").last.locator(".not-seen")
+        label.wait_for(timeout=5_000)
+        assert label.inner_text() == "Not seen yet"
+        assert "will wait" in console.inner_text("#reply-waits")
+        console.screenshot(path=ARTIFACTS / "staff-console-not-seen.png", full_page=True)
+        # ...until they open the chat again (the same tab: its sessionStorage): it goes, no reload.
+        chat.goto(stack["base"] + "/")
+        chat.wait_for_function(
+            "() => document.querySelector('#messages').textContent.includes('whenever you want')",
+            timeout=10_000)
+        console.wait_for_selector("#transcript .not-seen", state="detached", timeout=5_000)
+        console.wait_for_selector("#reply-waits", state="hidden")
 
         # Hand back: the bot carries on in the victim's page.
         console.click("#release")

@@ -6,6 +6,7 @@ import { casesEnabled } from "./cases.js";
 import { resetPassOn, showPassOn } from "./pass-on.js";
 import { dropFromQueue, findInQueue, markOpen } from "./queue.js";
 import { clearError, report, setStatus, showError } from "./status.js";
+import { startSeen } from "./seen.js";
 import { resetTransfer } from "./transfer.js";
 import { addMessage, addNote, clearTranscript, freshTranscript, scrollToEnd } from "./transcript.js";
 import { askWrapUp, cancelWrapUp, setupWrapUp } from "./wrapup.js";
@@ -129,6 +130,7 @@ function renderConversation(data) {
   updateCount();
   current = { ...pick(data), ended: false };
   freshTranscript();
+  startSeen(data.seen_seq); // before the messages: it decides their "Not seen yet"
   (Array.isArray(data.messages) ? data.messages : []).forEach(addMessage);
   (Array.isArray(data.notes) ? data.notes : []).forEach(addNote);
   ui.empty.hidden = true;

@@ -15,6 +15,7 @@
 //   accounts.js      admins: everyone's accounts
 //   saved-replies.js "/" in the reply box: the team's saved replies
 //   typing.js        typing indicators, both ways
+//   seen.js          "Not seen yet" on web replies the person's page hasn't been sent
 //   status.js        the status and error lines;  words.js  words and times
 import { allowAccounts, hideAccounts, setupAccounts, showAccounts } from "./accounts.js";
 import { setupAlerts, updateAlertsButton } from "./alerts.js";
@@ -33,6 +34,7 @@ import {
   applyQueue, connectQueue, forgetQueue, loadQueue, queueNow, refreshQueueTimes, startQueue,
 } from "./queue.js";
 import { forgetSavedReplies, loadSavedReplies, setupSavedReplies } from "./saved-replies.js";
+import { markSeen } from "./seen.js";
 import { clearError, setStatus } from "./status.js";
 import { connectSupervisor, forgetShift, loadShift, setupSupervisor, showShift } from "./supervisor.js";
 import { connectTabs, forgetTab, forgetTabs, messageArrived, opened, renderTabs, setupTabs } from "./tabs.js";
@@ -161,6 +163,7 @@ listen({
       messageArrived(frame);
     },
     typing: (frame) => forOpen(frame, showPersonTyping),
+    seen: (frame) => forOpen(frame, () => markSeen(frame.seq)),
     note: (frame) => forOpen(frame, () => addNote(frame.note)),
     cases_changed: () => loadCases(),
     case_failed: () => onCaseFailed(),

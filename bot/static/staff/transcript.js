@@ -1,6 +1,7 @@
 // The open conversation's transcript and internal notes: each message and note
 // shown once, in order, however often and in whatever order it arrives.
 import { byId, el, span } from "../common.js";
+import { labelIfUnseen, messageShown, startSeen } from "./seen.js";
 import { timeElement } from "./words.js";
 
 const SPEAKERS = { user: "Person", bot: "Assistant", staff: "Support worker" };
@@ -27,6 +28,7 @@ function messageElement(message) {
   const titles = (Array.isArray(message.buttons) ? message.buttons : [])
     .map((b) => (b && (b.title || b.payload)) || "").filter(Boolean);
   if (titles.length) item.append(el("p", { class: "bot-buttons" }, `Buttons: ${titles.join(" · ")}`));
+  labelIfUnseen(item, message);
   return item;
 }
 
@@ -39,6 +41,7 @@ export function addMessage(message) {
   if (later === undefined) log.append(element);
   else log.insertBefore(element, shownSeqs.get(later));
   shownSeqs.set(message.seq, element);
+  messageShown();
   // Follow the conversation, unless staff have scrolled up to read.
   if (atBottom && later === undefined) log.scrollTop = log.scrollHeight;
 }
@@ -56,6 +59,7 @@ export function clearTranscript() {
   shownNotes = new Set();
   log.textContent = "";
   notesList.textContent = "";
+  startSeen(null);
 }
 
 // A fresh log element, so loading a whole transcript isn't read out as new messages.

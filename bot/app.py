@@ -54,14 +54,14 @@ from bot.staff.totp import TwoFactor
 from bot.staff.typing import Typing
 from bot.staff.wrapup import load_wrapup
 from bot.store import Store
-from bot.web import api, page, websocket
+from bot.web import api, come_back, page, websocket
 
 logger = logging.getLogger(__name__)
 
 # Request bodies: a 2,000-character message is at most 8 kB of UTF-8; webhooks are bigger.
 MAX_BODY_BYTES = 256 * 1024
 # Each feature's routes, in the order they are added.
-FEATURES = (api, websocket, page, telegram, whatsapp, reporting_api, staff_api, accounts_api, shift_api,
+FEATURES = (api, come_back, websocket, page, telegram, whatsapp, reporting_api, staff_api, accounts_api, shift_api,
             insights_api)
 
 

@@ -29,6 +29,9 @@ class Settings:
     rasa_in_flight: int = 4
     max_text_chars: int = 2000
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
+    # A come-back code that opens nothing is answered this long after it was sent,
+    # whatever was wrong with it (bot/web/come_back.py).
+    come_back_fail_seconds: float = 2.0
     # Keyed hashes of Telegram chat ids and WhatsApp numbers. Unset: random per
     # start, so a restart also forgets who was who.
     channel_id_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -122,6 +125,7 @@ class Settings:
             ("RATE_LIMIT_PER_MINUTE", "messages_per_minute", int),
             ("RASA_IN_FLIGHT", "rasa_in_flight", int),
             ("QUICK_EXIT_URL", "quick_exit_url", str),
+            ("COME_BACK_FAIL_SECONDS", "come_back_fail_seconds", float),
             ("TELEGRAM_BOT_TOKEN", "telegram_token", str),
             ("TELEGRAM_WEBHOOK_SECRET", "telegram_secret", str),
             ("TELEGRAM_API_BASE", "telegram_api_base", str),

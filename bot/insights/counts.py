@@ -15,6 +15,9 @@ Counted as things happen, into one counter per name per hour (bot/store/insights
                          each wait from asking to a person taking it, by minutes
     report_passed_on     cases passed on to the reporting channel
     forget_me            conversations deleted at the person's request
+    come_back_made, come_back_used, come_back_failed
+                         come-back codes made on the web page, chats opened again
+                         with one, and tries that opened nothing (each one)
     fallbacks            messages the assistant did not understand (each one)
     helped_<route>_asked, helped_<route>_<answer>
                          "did this help?" asked, and answered, by route (handoff,
@@ -68,6 +71,9 @@ COUNTERS = {
     "reached_person": "Reached a person",
     "report_passed_on": "Cases passed on",
     "forget_me": "Asked us to delete their chat",
+    "come_back_made": "Come-back codes made",
+    "come_back_used": "Came back with a code",
+    "come_back_failed": "Come-back codes that opened nothing",
     "fallbacks": "Messages not understood",
     "helped_handoff_asked": "Asked \u201cdid this help?\u201d after a person",
     "helped_handoff_yes": "After a person: yes, it helped",
@@ -247,6 +253,11 @@ class Insights:
         """A worker's wrap-up on close: counts only, linked to no conversation."""
         await self._count(None, at, each=["wrapups", *(WRAPUP_CATEGORY + c for c in categories),
                                           WRAPUP_OUTCOME + outcome])
+
+    async def come_back(self, what: str) -> None:
+        """A come-back code "made", "used", or tried and "failed" (bot/web/come_back.py):
+        counts only, linked to no conversation."""
+        await self._count(None, each=[f"come_back_{what}"])
 
     def forget(self, session_id: str) -> None:
         self._counted.discard(session_id)

@@ -4,6 +4,9 @@
     POST /api/chat                        {"session"?, "text"} -> {"session", "messages"}
     GET  /api/chat/{session}/messages     ?after=N -> {"messages": [...]}
     GET  /api/openapi.json
+
+The come-back code's routes (POST /api/chat/{session}/code, POST /api/chat/resume) are
+in come_back.py.
 """
 from pathlib import Path
 from typing import Any, Dict

@@ -252,7 +252,8 @@ def test_no_service_number_is_typed_into_the_page(stack):
 
     sheet = fact_sheet()
     for name in ("index.html", "common.js", "chat/main.js", "chat/connection.js", "chat/messages.js",
-                 "chat/composer.js", "chat/status.js", "chat/quick-exit.js", "chat/storage.js"):
+                 "chat/composer.js", "chat/status.js", "chat/quick-exit.js", "chat/storage.js",
+                 "chat/come-back.js"):
         source = (ROOT / "bot" / "static" / name).read_text()
         for number in sheet.numbers():
             # "116 123", "116-123" and "116123" alike, but not inside a longer number.

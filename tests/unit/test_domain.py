@@ -350,7 +350,9 @@ def channel_variant(domain, response, channel):
 
 
 def test_words_about_the_browser_or_coming_back_fit_the_channel(domain):
-    """Only the web page has a browser history; on the web page, closing it loses the chat."""
+    """Only the web page has a browser history. On the web page a chat left for the team
+    can be closed and opened again with a come-back code (bot/web/come_back.py), for as
+    long as the chat is kept; Telegram and WhatsApp keep the chat, and have no code."""
     for response, variations in domain["responses"].items():
         for variation in variations:
             if "browser" in variation["text"]:
@@ -359,8 +361,11 @@ def test_words_about_the_browser_or_coming_back_fit_the_channel(domain):
     for response in ("utter_handoff_queued_later", "utter_handoff_closed_hours",
                      "utter_handoff_nobody_on_shift"):
         web = channel_variant(domain, response, "web")
-        assert "Keep the page open" in web or "Keep it open" in web, response
-        assert "come back to it" not in " ".join(texts(domain, response)), response
+        assert "save a code" in web and "come back with it to read their reply" in web, response
+        assert "Keep the page open" not in web and "Keep it open" not in web, response
+        assert "deleted after 2 days with no messages" in web, response
+        others = [text for text in texts(domain, response) if text != web]
+        assert others and not any("code" in text for text in others), response
     # A case passed on is not deleted with the chat, and the words say so.
     for text in texts(domain, "utter_forget_me"):
         assert "passed your case on" in text

@@ -214,6 +214,26 @@ export function start() {
   else startHttp();
 }
 
+// A conversation opened again with a come-back code (come-back.js): this tab takes it and
+// shows it from its first message, a support worker's replies included, and it goes on
+// as before. The WebSocket joins it now, or when it next opens; over plain HTTP it is read once.
+export function openSession(session) {
+  clearMessages();
+  saveSession(session);
+  lastSeq = 0;
+  saveAfter(0);
+  if (!useHttp) {
+    join();
+    return;
+  }
+  fetchJson(`/api/chat/${encodeURIComponent(session)}/messages?after=0`)
+    .then(({ res, data }) => {
+      if (res.ok && Array.isArray(data.messages)) data.messages.forEach(onMessage);
+      else setStatus(data.error || "Your chat couldn't be opened.");
+    })
+    .catch(() => showDown());
+}
+
 // Quick exit: no reconnecting, no more messages.
 export function stop() {
   clearTimeout(retryTimer);

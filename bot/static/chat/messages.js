@@ -1,6 +1,8 @@
 // The conversation as the person sees it: messages as they arrive, the bot's
-// suggested replies, the notes for reporting to save, and where the page scrolls.
+// suggested replies, the notes for reporting to save, the offer of a come-back code
+// (come-back.js), and where the page scrolls.
 import { byId, el, span } from "../common.js";
+import { codeOffer, conversationShown } from "./come-back.js";
 
 const SPEAKERS = { user: "You said: ", bot: "Assistant: ", staff: "Support worker" };
 const BURST_MS = 2000; // messages this close together are one reply (see scrollToNewest)
@@ -88,6 +90,8 @@ export function renderMessage(from, text, seq, buttons, response) {
 
   removeQuickReplies(); // only the latest bot message keeps its buttons
   ui.log.append(item);
+  const offer = kind === "bot" ? codeOffer(response) : null; // "save a code", under "left for the team"
+  if (offer) ui.log.append(offer);
   if (kind === "bot" && Array.isArray(buttons) && buttons.length) renderQuickReplies(buttons);
   hideStarters();
   scrollToNewest(item, kind);
@@ -125,10 +129,12 @@ export function hideStarters() {
   if (ui.starters.hidden) return;
   keepFocus(ui.starters);
   ui.starters.hidden = true;
+  conversationShown(true);
 }
 
 // The conversation was deleted: an empty log, and the starters back.
 export function clearMessages() {
   ui.log.textContent = "";
   ui.starters.hidden = false;
+  conversationShown(false);
 }

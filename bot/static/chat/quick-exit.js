@@ -27,6 +27,9 @@ function quickExit() {
   clearAll();
   byId("messages").textContent = ""; // blank the screen in case leaving takes a moment
   byId("message-input").value = "";
+  byId("code-words").textContent = ""; // the come-back code too (come-back.js)
+  byId("code-panel").hidden = true;
+  byId("resume-code").value = "";
   location.replace(target); // replace, so Back doesn't return here
 }
 

@@ -45,6 +45,9 @@ function headline(data) {
     ["Asked gently about suicide or self-harm", `${t.check_risk}${percent(s.check_risk)}`],
     ["Cases passed on", `${t.report_passed_on}`],
     ["Asked us to delete their chat", `${t.forget_me}`],
+    ["Come-back codes made", `${t.come_back_made}`],
+    ["Came back with a code", `${t.come_back_used}`],
+    ["Come-back codes that opened nothing", `${t.come_back_failed}`],
     ["Messages not understood", `${t.fallbacks}`],
   ];
   ui.headline.replaceChildren(...rows.map(([label, value]) => {

@@ -1,0 +1,225 @@
+"""The come-back code (bot/web/come_back.py) through a gateway in this process, on
+SQLite and PostgreSQL: a code opens its conversation whatever the case and the
+separators; a new code, "delete my chat" and retention end it; every code that opens
+nothing gets the same answer after the same time; the store keeps only a hash, the
+logs nothing; insights count it all. And guessing: the bits a code carries and how
+long a failed try takes."""
+import hashlib
+import logging
+import secrets
+import statistics
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot import retention
+from bot.conversation.turn import new_session_id
+from bot.store import engine_url
+from bot.web.come_back import BITS, NOT_OPENED, UNFIT, WORDS, WORDS_IN_A_CODE
+from tests.gateway.test_turn import stored_bytes
+from tests.support.counts import raw_counts
+from tests.support.gateways import running
+
+FAIL_SECONDS = 0.3  # COME_BACK_FAIL_SECONDS here: short, to keep the tests fast
+FAILED = (404, {"error": NOT_OPENED})
+
+
+@pytest.fixture
+async def gw(rasa, database_url):
+    """A gateway on SQLite or PostgreSQL, failed tries padded to FAIL_SECONDS."""
+    async with running(rasa, database_url=database_url, come_back_fail_seconds=FAIL_SECONDS) as started:
+        yield started
+
+
+async def post(gw, path, body=None, raw=None):
+    """(status, JSON body) of a POST; `raw`: bytes sent as they are instead of JSON."""
+    async with gw.http.post(gw.base + path, json=body if raw is None else None, data=raw) as response:
+        return response.status, await response.json()
+
+
+async def new_code(gw, session):
+    status, body = await post(gw, f"/api/chat/{session}/code")
+    assert status == 201, body
+    return body["code"]
+
+
+async def resume(gw, code):
+    return await post(gw, "/api/chat/resume", {"code": code})
+
+
+def someone_elses_code():
+    """Seven words from the list that no conversation has."""
+    return " ".join(secrets.choice(WORDS) for _ in range(WORDS_IN_A_CODE))
+
+
+def come_back_rows(database_url):
+    """Every row of come_back_codes, as the database holds it."""
+    engine = create_engine(engine_url(database_url), future=True)
+    with engine.connect() as db:
+        rows = [dict(row) for row in db.execute(text("SELECT * FROM come_back_codes")).mappings()]
+    engine.dispose()
+    return rows
+
+
+async def test_a_code_opens_its_conversation_whatever_the_case_and_the_separators(gw, database_url):
+    session = await gw.start("he says he'll send my pics to everyone")
+    code = await new_code(gw, session)
+    words = code.split(" ")
+    assert len(words) == WORDS_IN_A_CODE and all(word in WORDS for word in words)
+    assert code not in str(await gw.transcript(session))  # never a message: staff read those
+
+    for typed in (code, code.upper(), "-".join(words), ", ".join(words), ". ".join(words) + ".",
+                  "  " + "   ".join(word.capitalize() for word in words) + "\n", "\u2013".join(words)):
+        assert await resume(gw, typed) == (200, {"session": session}), typed
+    # The page then reads it from the start, as it was stored (redacted).
+    assert [m["text"] for m in await gw.transcript(session)][:1] == ["he says he'll send my pics to everyone"]
+    counts = await raw_counts(database_url)
+    assert (counts.get("come_back_made"), counts.get("come_back_used"), counts.get("come_back_failed")) == (
+        1, 7, None)
+
+
+async def test_the_code_goes_on_with_the_same_conversation_from_a_new_page(gw):
+    session = await gw.start("hi")
+    code = await new_code(gw, session)
+    status, body = await resume(gw, code)
+    assert status == 200
+    async with gw.page(body["session"], after=0) as page:
+        backlog = [await page.receive_json(timeout=5) for _ in await gw.transcript(session)]
+        assert [m["seq"] for m in backlog] == [1, 2]
+        await page.send_json({"type": "say", "text": "i'm back"})
+        assert (await page.receive_json(timeout=5))["text"] == "i'm back"
+    assert (await gw.transcript(session))[2]["text"] == "i'm back"
+
+
+async def test_a_new_code_ends_the_old_one(gw, database_url):
+    session = await gw.start("hi")
+    old = await new_code(gw, session)
+    new = await new_code(gw, session)
+    assert old != new
+    assert await resume(gw, old) == FAILED
+    assert await resume(gw, new) == (200, {"session": session})
+    assert len(come_back_rows(database_url)) == 1  # one a conversation
+
+
+async def test_delete_my_chat_and_retention_end_the_code_with_the_chat(gw, database_url):
+    forgotten, idle, kept = [await gw.start("hi") for _ in range(3)]
+    codes = {session: await new_code(gw, session) for session in (forgotten, idle, kept)}
+
+    await gw.chats.forget(forgotten)  # "delete my chat"
+    assert await resume(gw, codes[forgotten]) == FAILED
+
+    # No message for longer than RETENTION_HOURS: the code opens nothing at once, even
+    # before the retention job has run; then the job deletes the chat, and the code with it.
+    engine = create_engine(engine_url(database_url), future=True)
+    with engine.begin() as db:
+        db.execute(text("UPDATE sessions SET last_active = :old WHERE id = :s"),
+                   {"old": time.time() - 49 * 3600, "s": idle})
+    engine.dispose()
+    assert await resume(gw, codes[idle]) == FAILED
+    assert await retention.sweep(gw.app) == 1
+    assert [row["session_id"] for row in come_back_rows(database_url)] == [kept]
+    assert await resume(gw, codes[kept]) == (200, {"session": kept})
+
+
+async def test_every_code_that_opens_nothing_gets_the_same_answer(gw, database_url):
+    session = await gw.start("hi")
+    replaced = await new_code(gw, session)
+    await new_code(gw, session)
+    deleted_session = await gw.start("hi")
+    deleted = await new_code(gw, deleted_session)
+    await gw.chats.forget(deleted_session)
+    words = someone_elses_code().split(" ")
+    for typed in (someone_elses_code(), replaced, deleted,
+                  " ".join(words[:6]), " ".join(words + words[:1]),  # a word short, one too many
+                  " ".join(["hello", *words[1:]]), "", "   ", "!!!", "x" * 200):
+        assert await resume(gw, typed) == FAILED, typed
+    # Not a guess at all: told at once what is wrong, and not counted.
+    for raw in (b"not json", b"[]", b'"words"', b'{"code": 7}', b'{"code": null}', b"{}",
+                b'{"code": "' + b"x" * 201 + b'"}'):
+        status, body = await post(gw, "/api/chat/resume", raw=raw)
+        assert status == 400 and body["error"] and body != FAILED[1], raw
+    assert (await raw_counts(database_url))["come_back_failed"] == 10
+
+
+async def test_a_code_is_made_only_for_a_web_conversation_that_exists(gw):
+    telegram = new_session_id()
+    await gw.store.create_session(telegram, "telegram")  # its person never sees its id
+    for session in (telegram, new_session_id()):
+        assert await post(gw, f"/api/chat/{session}/code") == (404, {"error": "No such conversation."})
+    status, body = await post(gw, "/api/chat/not%20a%20session/code")
+    assert status == 400 and body["error"]
+
+
+async def test_the_store_keeps_only_the_codes_hash(gw, database_url):
+    session = await gw.start("hi")
+    code = await new_code(gw, session)
+    [row] = come_back_rows(database_url)
+    assert row["code_hash"] == hashlib.sha256(code.encode()).hexdigest()
+    assert row["session_id"] == session and set(row) == {"code_hash", "session_id", "created_at"}
+    if database_url.startswith("sqlite"):
+        assert code.encode() not in stored_bytes(database_url)  # nor in the write-ahead log
+
+
+async def test_nothing_of_a_try_is_logged_but_that_one_failed(gw, caplog):
+    caplog.set_level(logging.DEBUG)
+    session = await gw.start("hi")
+    code = await new_code(gw, session)
+    assert (await resume(gw, code))[0] == 200
+    wrong = someone_elses_code()
+    assert await resume(gw, wrong) == FAILED
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.web.come_back"] == [
+        "A come-back code opened no chat."]
+    for secret in (session, code, wrong):
+        assert secret not in caplog.text
+
+
+async def test_guessing_how_many_bits_a_code_carries_and_how_long_a_failed_try_takes(
+        gw, capsys, record_property):
+    """The numbers the issue asks for: a guesser faces 2**BITS codes, and each wrong
+    try takes COME_BACK_FAIL_SECONDS whatever was wrong with it."""
+    assert not UNFIT & set(WORDS)
+    assert all(word.isascii() and word.isalpha() for word in WORDS)  # no separator inside a word
+    assert BITS >= 64
+
+    session = await gw.start("hi")
+    right = await new_code(gw, session)
+    deleted_session = await gw.start("hi")
+    deleted = await new_code(gw, deleted_session)
+    await gw.chats.forget(deleted_session)
+    kinds = {"wrong": someone_elses_code, "deleted": lambda: deleted,
+             "malformed": lambda: "these are not the words"}
+
+    async def timed(code):
+        started = time.monotonic()
+        answer = await resume(gw, code)
+        return time.monotonic() - started, answer
+
+    took = {kind: [] for kind in kinds}
+    for _ in range(3):
+        for kind, code in kinds.items():
+            seconds, answer = await timed(code())
+            assert answer == FAILED
+            took[kind].append(seconds)
+    success, answer = await timed(right)
+    assert answer == (200, {"session": session})
+
+    every = [seconds for times in took.values() for seconds in times]
+    means = {kind: statistics.mean(times) for kind, times in took.items()}
+    spread = max(means.values()) - min(means.values())
+    assert min(every) >= FAIL_SECONDS
+    assert spread < 0.1, means  # the time says nothing about why
+    assert success < FAIL_SECONDS  # a right code is not held up
+
+    # Far more than a gateway answers, from as many addresses as anyone likes:
+    # the years to find one of 10,000 codes alive at once, on average.
+    years = 2 ** BITS / 2 / 10_000 / 1_000 / (365 * 24 * 3600)
+    record_property("come_back_bits", round(BITS, 1))
+    record_property("come_back_failed_try_seconds", round(min(every), 3))
+    with capsys.disabled():
+        print(f"\nA come-back code: {WORDS_IN_A_CODE} words from {len(WORDS)}, {BITS:.1f} bits.")
+        print("A failed try took " + ", ".join(f"{kind} {means[kind]:.3f} s" for kind in kinds)
+              + f" (COME_BACK_FAIL_SECONDS={FAIL_SECONDS}; spread {spread * 1000:.0f} ms);"
+              f" a right code {success:.3f} s.")
+        print(f"At 1,000 guesses a second, finding any one of 10,000 codes in use takes {years:.1e} years"
+              " on average.")

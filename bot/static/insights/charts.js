@@ -46,6 +46,8 @@ function headline(data) {
     ["Cases passed on", `${t.report_passed_on}`],
     ["Asked us to delete their chat", `${t.forget_me}`],
     ["Messages not understood", `${t.fallbacks}`],
+    ["Asked for a check-in later", `${t.check_in_agreed} of ${t.check_in_offered} offered`],
+    ["Check-ins sent", `${t.check_in_sent}`],
   ];
   ui.headline.replaceChildren(...rows.map(([label, value]) => {
     const item = el("div", { class: "tile" });

@@ -55,12 +55,12 @@ _SHEET = fact_sheet()
 # The steps they haven't had yet (insight marks step_1..step_4, bot/insights/counts.py).
 STEPS_LEFT = {
     "step_1": "Don't pay, and don't send anything more.",
-    "step_2": "Stop replying, but don't delete the account or the chat yet.",
-    "step_3": "Keep the evidence: screenshot the messages, the profile and the username, "
-              "not the nude pictures. Then block and report the account.",
-    "step_4": f"Report it: call the police on {_SHEET['police'].phone}, or report it online.",
+    "step_2": "Stop replying, but don't delete the chat yet.",
+    "step_3": "Screenshot the messages, profile and username, not the nude pictures. "
+              "Then block and report the account.",
+    "step_4": f"Report it: call the police on {_SHEET['police'].phone}.",
 }
-STEPS_HEADING = "The steps we haven't talked about yet:"
+STEPS_HEADING = "Steps we haven't talked about yet:"
 ALL_STEPS_DONE = "We've been through all four steps. If something new has happened, tell me."
 BUTTONS = [{"title": "What do I do next?", "payload": "/ask_next"},
            {"title": "Talk to a person", "payload": "/request_human"}]

@@ -93,7 +93,7 @@ class CheckInTables(Database):
     async def check_in_sent(self, session_id: str, now: float) -> None:
         await self._run(lambda db: db.execute(text(
             "UPDATE check_ins SET status = 'sent', sealed_address = NULL, sent_at = :now,"
-            " attempts = attempts + 1, leased_until = 0 WHERE session_id = :s"),
+            " attempts = attempts + 1, leased_until = 0 WHERE session_id = :s AND status = 'scheduled'"),
             {"s": session_id, "now": now}))
 
     async def check_in_attempt_failed(self, session_id: str, next_attempt_at: float,

@@ -148,6 +148,33 @@ async def test_offered_on_telegram_after_did_this_help_and_a_yes_schedules_it(ra
         assert "check_in_sent" not in totals
 
 
+async def test_offered_after_a_handoff_and_not_answered_while_a_person_holds_the_chat(
+        rasa, provider, sqlite_url):
+    chat = next(CHATS)
+    async with running(rasa, database_url=sqlite_url, **apps(provider)) as gw:
+        worker = await gw.staff_member()
+        await telegram_says(gw, chat, "hi")
+        await rasa.wait_for("webhook")
+        session = await session_of(gw, chat)
+        assert (await gw.internal_call("/internal/handoffs", {"session": session}))[0] == 200
+        conversation = (await gw.store.handoff_for_session(session))["id"]
+        assert (await worker.act(conversation, "claim"))[0] == 200
+        since = len(provider.requests)
+        assert (await worker.act(conversation, "close"))[0] == 200
+        await arrives(provider, to_telegram(chat), "Did talking to the support worker help?", since)
+        since = len(provider.requests)
+        await telegram_sends(gw, telegram_tap(chat, "/did_this_help_handoff_a_bit"))
+        await arrives(provider, to_telegram(chat), OFFER, since)
+        # They ask for a person again before answering: while held, a tap schedules nothing.
+        assert (await gw.internal_call("/internal/handoffs", {"session": session}))[0] == 200
+        assert (await worker.act(conversation, "claim"))[0] == 200
+        since = len(provider.requests)
+        await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
+        await worker.next_event(lambda e: e["type"] == "message" and e["message"]["text"] == "Yes, please")
+        assert (await gw.store.check_in(session))["status"] == "offered"
+        assert delivered(provider, to_telegram(chat), since) == []
+
+
 async def test_offered_on_whatsapp_with_short_titles_and_a_typed_yes_works(rasa, provider, sqlite_url):
     number = f"4477009{next(CHATS) % 100000:05d}"
     rasa.says("no thanks", utter("utter_no_human"), utter("utter_did_this_help"))
@@ -231,7 +258,7 @@ async def test_never_on_the_web_never_twice_never_after_a_crisis(rasa, provider,
 
 
 @pytest.mark.parametrize("steps, left", [
-    ((), ["Don't pay", "Stop replying", "Keep the evidence", "Report it"]),
+    ((), ["Don't pay", "Stop replying", "Screenshot", "Report it"]),
     (("utter_step_dont_pay", "utter_step_keep_evidence"), ["Stop replying", "Report it"]),
     (("utter_step_dont_pay", "utter_step_stop_replying", "utter_step_keep_evidence", "utter_step_report"), []),
 ])

@@ -23,12 +23,12 @@ import contextlib
 import logging
 import random
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from bot.conversation import check_in
 from bot.conversation.feedback import CRISIS_MARKS
 from bot.conversation.turn import Conversations, held_for_staff
-from bot.errors import log_failure
+from bot.when_due import run_when_due
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,11 @@ class CheckInSchedule:
         if topic == check_in.TOPIC or (topic == "bus" and event.get("type") == "reconnected"):
             self._wake.set()
 
-    async def send_due(self) -> int:
-        """One pass over the check-ins due now; returns how many were sent."""
-        sent = 0
+    async def send_due(self) -> Optional[float]:
+        """Sends the check-ins due now; when the next one is due (None: none is scheduled)."""
         for row in await self.store.lease_due_check_ins(time.time(), LEASE_SECONDS):
-            if await self._send(row):
-                sent += 1
-        return sent
+            await self._send(row)
+        return await self.store.next_check_in_due()
 
     async def _send(self, row: Dict[str, Any]) -> bool:
         session_id = row["session_id"]
@@ -99,17 +97,7 @@ class CheckInSchedule:
 
     async def run(self) -> None:
         """Sends due check-ins until cancelled; wakes at once when one is scheduled."""
-        while True:
-            self._wake.clear()  # before the pass: one scheduled during it still wakes the next
-            try:
-                await self.send_due()
-                due = await self.store.next_check_in_due()
-            except Exception as error:  # noqa: BLE001 - a failed pass must not stop the next one
-                log_failure(logger, "A check-in pass failed", error)
-                due = None
-            wait = POLL_SECONDS if due is None else min(max(due - time.time(), 0.05), POLL_SECONDS)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+        await run_when_due(self.send_due, self._wake, POLL_SECONDS, "A check-in pass")
 
     async def running(self):
         """Sends in the background while the app runs (create_app: cleanup_ctx)."""

@@ -298,7 +298,7 @@ async def test_when_due_it_is_sent_once_with_the_steps_left_and_the_numbers(rasa
 
 async def test_writing_again_after_the_grace_cancels_it_and_within_it_does_not(rasa, provider, sqlite_url):
     keeps, cancels = next(CHATS), next(CHATS)
-    settings = apps(provider, check_in_after_minutes=0.05, check_in_grace_minutes=0.01)  # 3 s, 0.6 s
+    settings = apps(provider, check_in_after_minutes=0.08, check_in_grace_minutes=0.01)  # 4.8 s, 0.6 s
     async with running(rasa, database_url=sqlite_url, **settings) as gw:
         kept = await agreed(gw, rasa, provider, keeps)
         await telegram_says(gw, keeps, "thanks")  # straight after the yes
@@ -317,21 +317,21 @@ async def test_delete_my_chat_takes_the_check_in_with_it(rasa, provider, databas
     chat = next(CHATS)
     rasa.says("delete my chat", utter("utter_forget_me"))
     async with running(rasa, database_url=database_url,
-                       **apps(provider, check_in_after_minutes=0.03)) as gw:
+                       **apps(provider, check_in_after_minutes=0.05)) as gw:
         session = await agreed(gw, rasa, provider, chat)
         await telegram_says(gw, chat, "delete my chat")  # within the grace: only the erasure cancels it
         deadline = time.monotonic() + 5
         while await gw.chats.exists(session) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert await gw.store.check_in(session) is None  # gone with the conversation
-        await asyncio.sleep(2.5)  # well past when it was due
+        await asyncio.sleep(3.5)  # well past when it was due
         assert delivered(provider, to_telegram(chat), 0, CHECK_IN) == []
 
 
 async def test_a_crisis_after_the_yes_cancels_it_when_it_is_due(rasa, provider, sqlite_url):
     chat = next(CHATS)
     rasa.says("i cant do this anymore", utter("utter_crisis"))
-    async with running(rasa, database_url=sqlite_url, **apps(provider, check_in_after_minutes=0.03)) as gw:
+    async with running(rasa, database_url=sqlite_url, **apps(provider, check_in_after_minutes=0.05)) as gw:
         session = await agreed(gw, rasa, provider, chat)
         await telegram_says(gw, chat, "i cant do this anymore")  # within the grace
         row = await status_becomes(gw, session, "cancelled")

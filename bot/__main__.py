@@ -12,6 +12,7 @@ import asyncio  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
+from bot.conversation.check_in import CheckInSettingsError  # noqa: E402
 from bot.errors import GuardedAppRunner  # noqa: E402
 from bot.internal import create_internal_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -51,7 +52,7 @@ def main() -> None:
         asyncio.run(serve(settings))
     except (KeyboardInterrupt, web.GracefulExit):
         pass
-    except SavedRepliesError as error:  # a file the team edits: say what to fix, no traceback
+    except (SavedRepliesError, CheckInSettingsError) as error:  # say what to fix, no traceback
         sys.exit(str(error))
 
 

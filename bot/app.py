@@ -11,6 +11,7 @@ from bot.bus import make_bus
 from bot.conversation import language
 from bot.conversation.admission import Admission
 from bot.conversation.assistant import RasaClient
+from bot.conversation.check_in import CheckInOffers
 from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.conversation.locks import TurnLocks
 from bot.conversation.ratelimit import RateLimiter
@@ -38,6 +39,7 @@ from bot.keys import (
 from bot.messaging import shared as messaging
 from bot.messaging import telegram, whatsapp
 from bot.messaging.addresses import AddressBook
+from bot.messaging.check_ins import CheckInSchedule
 from bot.messaging.provider_http import ProviderHttp
 from bot.reporting import api as reporting_api
 from bot.reporting.outbox import Reporting
@@ -112,6 +114,11 @@ def create_app(settings: Settings, redactor: Redactor = None,
         typing.chat_actions["telegram"] = functools.partial(telegram.show_typing, app)
     if settings.whatsapp_enabled:
         chats.deliverers["whatsapp"] = functools.partial(whatsapp.send, app)
+    # A check-in the person asks for there: offered in the turn, sent by the schedule.
+    # Settings WhatsApp's 24-hour window can't keep stop the start here.
+    chats.check_ins = CheckInOffers(store, chats.addresses, bus, settings.check_in_after_minutes,
+                                    settings.check_in_grace_minutes, settings.retention_hours)
+    check_ins = CheckInSchedule(chats) if chats.deliverers else None
 
     async def sharing(app: web.Application):
         # The other gateways (if any) hear what happens here, and who is on shift.
@@ -129,6 +136,8 @@ def create_app(settings: Settings, redactor: Redactor = None,
     # their way to Telegram and WhatsApp get their last seconds (what those turns publish
     # must still reach the other gateways); the store and clients close last.
     app.cleanup_ctx.extend([sharing, lambda _: reporting.running(), retention.run_periodically])
+    if check_ins:
+        app.cleanup_ctx.append(lambda _: check_ins.running())
     app.on_cleanup.insert(0, messaging.finish)
     app.on_cleanup.append(close)
     for feature in FEATURES:

@@ -87,6 +87,10 @@ class Settings:
     # How long the insights' anonymous hourly counts are kept (bot/insights/counts.py):
     # two years, to compare a month with the same month last year.
     insights_retention_days: float = 730.0
+    # A check-in the person asks for on Telegram or WhatsApp (bot/conversation/check_in.py):
+    # sent this long after their yes, unless they write again more than the grace after it.
+    check_in_after_minutes: float = 240.0
+    check_in_grace_minutes: float = 10.0
 
     @property
     def reporting_enabled(self) -> bool:
@@ -155,6 +159,8 @@ class Settings:
             ("REPORT_GIVE_UP_HOURS", "report_give_up_hours", float),
             ("CASE_RETENTION_DAYS", "case_retention_days", float),
             ("INSIGHTS_RETENTION_DAYS", "insights_retention_days", float),
+            ("CHECK_IN_AFTER_MINUTES", "check_in_after_minutes", float),
+            ("CHECK_IN_GRACE_MINUTES", "check_in_grace_minutes", float),
         ):
             if get(name) is not None:
                 values[key] = kind(get(name))

@@ -20,7 +20,8 @@ EMERGENCY = (f"If you're in danger now, call {_SHEET['emergency'].phone}. "
 
 # Replies never said on their own (each comes right after another message, or while a
 # support worker is with the person): every other reply carries 999 and Samaritans.
-WITH_OTHERS = frozenset({"gateway_staff_changed", "gateway_did_this_help", "gateway_thanks_for_answer"})
+WITH_OTHERS = frozenset({"gateway_staff_changed", "gateway_did_this_help", "gateway_thanks_for_answer",
+                         "gateway_check_in_offer"})
 
 REPLIES: Dict[str, str] = {
     "gateway_unavailable": (
@@ -104,6 +105,32 @@ REPLIES: Dict[str, str] = {
     ),
     "gateway_thanks_for_answer": (
         "Thank you for telling us. It helps us do better. I'm still here if you need me."
+    ),
+    # A check-in on Telegram and WhatsApp (bot/conversation/check_in.py): offered right
+    # after that thank-you ({when}: "about 4 hours"), never in a crisis.
+    "gateway_check_in_offer": (
+        "Would you like me to check on you later today? "
+        "I'd send you one message in {when}, and nothing else."
+    ),
+    "gateway_check_in_agreed": (
+        "OK. I'll send you one message in {when}. "
+        "If you write to me before then, I won't send it.\n"
+        f"{EMERGENCY}"
+    ),
+    "gateway_check_in_declined": (
+        "That's fine. I won't send you anything. I'm here if you need me, just write.\n"
+        f"{EMERGENCY}"
+    ),
+    # A yes that can't be kept: the check-in was sent or cancelled already, or there was a crisis.
+    "gateway_check_in_not_now": (
+        "Sorry, I can't set that up now. I'm here if you need me, just write.\n"
+        f"{EMERGENCY}"
+    ),
+    # The check-in itself, a few hours later ({steps}: the steps they haven't had yet).
+    "gateway_check_in": (
+        "Hi, it's the support chat. You asked me to check on you. How are you doing?\n"
+        "{steps}\n"
+        f"{EMERGENCY} Under 19? {_SHEET['childline'].name} is free on {_SHEET['childline'].phone}."
     ),
     "gateway_slow_down": (
         "I couldn't read that message: they came too fast. I'm still here. "

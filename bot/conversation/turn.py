@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from bot.bus import offer
-from bot.conversation import feedback
+from bot.conversation import check_in, feedback
 from bot.conversation.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.conversation.assistant import AssistantUnavailable, RasaClient
 from bot.conversation.crisis_floor import CrisisChecks, CrisisFloor
@@ -153,6 +153,8 @@ class Conversations:
         # Queues the conversation for a person when the action server can't (bot/staff/handoffs.py).
         # (session, crisis) -> Handoffs.request's answer.
         self.request_person: Callable[[str, bool], Awaitable[Optional[Dict[str, Any]]]] = _nobody
+        # The check-in offered on Telegram and WhatsApp (create_app; None: never offered).
+        self.check_ins: Optional[check_in.CheckInOffers] = None
 
     async def close(self) -> None:
         self._redaction_thread.shutdown(wait=False)
@@ -257,6 +259,8 @@ class Conversations:
             buttons, last_asked, handoff = (
                 ([], None, None) if started else await self.store.turn_context(session_id))
             placed, crisis = admitted or (None, None)
+            if self.check_ins and channel in check_in.CHANNELS and not started:
+                await self.check_ins.wrote(session_id)  # a check-in agreed to earlier isn't needed
             if not admitted and not held_for_staff(handoff):
                 # Before anything is stored: a new visitor may be told it's too busy.
                 placed, crisis = await self._wait_for_rasa(
@@ -264,7 +268,10 @@ class Conversations:
             tapped = next((b for b in buttons if b.get("payload") == text), None)
             helped = feedback.answer_in(tapped["payload"]) if tapped else None
             if helped:
-                return await self._helped(session_id, tapped["title"], helped, handoff)
+                return await self._helped(session_id, tapped["title"], helped, handoff, channel)
+            agreed = check_in.answer_in(tapped["payload"]) if tapped and self.check_ins else None
+            if agreed:
+                return await self._check_in_answer(session_id, tapped["title"], agreed, handoff)
             if tapped:
                 shown, for_assistant, kind = tapped["title"], tapped["payload"], None
                 if last_asked == CHECK_RISK and for_assistant == "/affirm":
@@ -284,6 +291,12 @@ class Conversations:
                         or (kind is None and is_answer(await self.assistant.intent(for_assistant), clean))):
                     await self.keep_answer(session_id, held, clean)
                     shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
+                # A typed "yes" or "no" to the check-in's offer: Rasa only reads it.
+                if last_asked == check_in.OFFER and kind is None and self.check_ins \
+                        and not held_for_staff(handoff):
+                    agreed = check_in.TYPED.get(await self.assistant.intent(for_assistant))
+                    if agreed:
+                        return await self._check_in_answer(session_id, shown, agreed, handoff)
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.
             if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
                 raise SessionNotFound()
@@ -319,17 +332,30 @@ class Conversations:
         return [r for r in replies if r.get("response") != feedback.FOUR_STEPS_QUESTION]
 
     async def _helped(self, session_id: str, title: str, answer: Tuple[str, str],
-                      handoff: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+                      handoff: Optional[Dict[str, Any]], channel: str) -> List[Dict[str, Any]]:
         """A "did this help?" tap (bot/conversation/feedback.py): counted and thanked
-        here, never sent to Rasa, so the conversation carries on where it was. While
-        a person holds the chat, they see the tap and the bot says nothing."""
+        here, never sent to Rasa, so the conversation carries on where it was; on
+        Telegram and WhatsApp the check-in may be offered next. While a person holds
+        the chat, they see the tap and the bot says nothing."""
         if not await self._add(session_id, [{"from": "user", "text": title}], handoff):
             raise SessionNotFound()
         await self.insights.helped(session_id, *answer)
         if held_for_staff(handoff):
             return []
-        thanks = [{"from": "bot", **reply(feedback.THANKS)}]
+        offer = await self.check_ins.offer(session_id, channel) if self.check_ins else None
+        thanks = [{"from": "bot", **m} for m in (reply(feedback.THANKS), offer) if m]
         return await self._add(session_id, thanks) or thanks
+
+    async def _check_in_answer(self, session_id: str, shown: str, answer: str,
+                               handoff: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Yes or no to the check-in (bot/conversation/check_in.py), never sent to Rasa.
+        While a person holds the chat, they see it and nothing is scheduled."""
+        if not await self._add(session_id, [{"from": "user", "text": shown}], handoff):
+            raise SessionNotFound()
+        if held_for_staff(handoff):
+            return []
+        said = [{"from": "bot", **await self.check_ins.answer(session_id, answer)}]
+        return await self._add(session_id, said) or said
 
     async def _wait_for_rasa(self, places: contextlib.AsyncExitStack, text: str,
                              new: bool) -> Tuple[bool, Optional[bool]]:
@@ -414,17 +440,19 @@ class Conversations:
         return self._turns.hold(session_id)
 
     async def push(self, session_id: str, messages: List[Dict[str, Any]],
-                   locked: bool = False) -> List[Dict[str, Any]]:
+                   locked: bool = False, sent: bool = False) -> List[Dict[str, Any]]:
         """Messages the person didn't ask for just now (a staff reply, "a person has
         joined"): stored, shown live on the web page, and sent to their messaging app.
-        `locked`: the caller already holds the conversation's turn."""
+        `locked`: the caller already holds the conversation's turn. `sent`: the
+        caller has sent them to the messaging app already (a check-in)."""
         if locked:
             stored = await self._add(session_id, messages)
         else:
             async with self._turns.hold(session_id):
                 stored = await self._add(session_id, messages)
         # Awaited, not in the background: "a person has joined" must arrive before their reply.
-        await self.deliver(session_id, stored)
+        if not sent:
+            await self.deliver(session_id, stored)
         return stored
 
     async def deliver(self, session_id: str, stored: List[Dict[str, Any]]) -> None:

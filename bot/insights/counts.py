@@ -22,6 +22,9 @@ Counted as things happen, into one counter per name per hour (bot/store/insights
     helped_<route>_asked, helped_<route>_<answer>
                          "did this help?" asked, and answered, by route (handoff,
                          four_steps): once per conversation and route
+    check_in_offered, check_in_agreed, check_in_sent
+                         a check-in (bot/conversation/check_in.py) offered, asked
+                         for, and sent: once per conversation each
     wrapups, wrapup_category_<id>, wrapup_outcome_<id>
                          each conversation a worker closed with a wrap-up, and what
                          they ticked (ids from wrapup.yml, bot/staff/wrapup.py)
@@ -84,6 +87,9 @@ COUNTERS = {
     "helped_four_steps_a_bit": "After the four steps: it helped a bit",
     "helped_four_steps_no": "After the four steps: it did not help",
     "wrapups": "Closed with a wrap-up",
+    "check_in_offered": "Offered a check-in later",
+    "check_in_agreed": "Asked for a check-in",
+    "check_in_sent": "Check-ins sent",
 }
 WRAPUP_CATEGORY = "wrapup_category_"
 WRAPUP_OUTCOME = "wrapup_outcome_"
@@ -103,6 +109,10 @@ MARKED_BY_RESPONSE = {
     # "Did this help?" asked (bot/conversation/feedback.py), by the assistant or the gateway.
     "utter_did_this_help": "helped_four_steps_asked",
     "gateway_did_this_help": "helped_handoff_asked",
+    # A check-in on Telegram and WhatsApp (bot/conversation/check_in.py).
+    "gateway_check_in_offer": "check_in_offered",
+    "gateway_check_in_agreed": "check_in_agreed",
+    "gateway_check_in": "check_in_sent",
 }
 # "Just to check...?", "Say it another way?", "Still not sure": not understood.
 NOT_UNDERSTOOD = {"utter_ask_affirmation", "utter_ask_rephrase", "utter_default"}

@@ -27,7 +27,6 @@ from typing import Any, Dict, Optional
 
 import aiohttp
 
-from bot.errors import log_failure
 from bot.insights.counts import Insights
 from bot.messaging.provider_http import ProviderHttp
 from bot.settings import Settings
@@ -35,6 +34,7 @@ from bot.signatures import body_signature
 from bot.staff.feed import StaffFeed
 from bot.store import Store, iso_time
 from bot.store.sealing import Sealer
+from bot.when_due import run_when_due
 
 logger = logging.getLogger(__name__)
 
@@ -217,17 +217,10 @@ class Reporting:
 
     async def run(self) -> None:
         """Delivers due cases until cancelled; wakes at once for a new case."""
-        while True:
-            try:
-                await self.deliver_due()
-                due = await self.store.next_case_due()
-            except Exception as error:  # noqa: BLE001 - a failed pass must not stop the next one
-                log_failure(logger, "A delivery pass failed", error)
-                due = None
-            wait = POLL_SECONDS if due is None else min(max(due - time.time(), 0.05), POLL_SECONDS)
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+        async def one_pass() -> Optional[float]:
+            await self.deliver_due()
+            return await self.store.next_case_due()
+        await run_when_due(one_pass, self._wake, POLL_SECONDS, "A delivery pass")
 
     async def close(self) -> None:
         await self._http.close()

@@ -8,6 +8,7 @@ One module per group of tables, each named for what its tables hold:
     conversations.py  sessions, messages, channel_links, reply_addresses
     handoffs.py       handoffs, notes
     cases.py          cases, held_answers
+    check_ins.py      check_ins
     insights.py       insight_counts, insight_marks, unclear_messages
     staff.py          staff, staff_sessions, login_attempts, audit
     deliveries.py     deliveries
@@ -21,6 +22,7 @@ groups are mixins over engine.Database rather than parts it forwards to, so each
 method stays next to its tables and nothing has to be kept in step with them.
 """
 from bot.store.cases import CaseTables
+from bot.store.check_ins import CheckInTables
 from bot.store.come_back import ComeBackTables
 from bot.store.conversations import ConversationTables
 from bot.store.deliveries import DeliveryTables
@@ -34,7 +36,7 @@ __all__ = ["OPEN", "Store", "engine_url", "iso_time"]
 
 
 class Store(ConversationTables, HandoffTables, CaseTables, InsightTables, StaffTables,
-            DeliveryTables, ComeBackTables):
+            DeliveryTables, ComeBackTables, CheckInTables):
     """Every call runs in a worker thread, in one transaction (engine.py)."""
 
     def __init__(self, database_url: str) -> None:

@@ -24,6 +24,13 @@ def telegram_text(chat_id, text, chat_type="private"):
         "from": {"id": chat_id, "is_bot": False, "first_name": "Zed", "username": "zed_real_name"}}}
 
 
+def telegram_tap(chat_id, payload):
+    """The person taps a button: the callback query Telegram sends."""
+    return {"update_id": next(IDS), "callback_query": {
+        "id": f"cb-{next(IDS)}", "data": payload, "from": {"id": chat_id, "is_bot": False},
+        "message": {"message_id": next(IDS), "chat": {"id": chat_id, "type": "private"}}}}
+
+
 def sent_to_chat(provider, chat_id):
     return lambda r: r["path"].endswith("/sendMessage") and r["json"].get("chat_id") == str(chat_id)
 
@@ -53,6 +60,12 @@ def whatsapp_text(number, text):
     return whatsapp_message(number, {"type": "text", "text": {"body": text}})
 
 
+def whatsapp_tap(number, payload, title="Yes"):
+    """The person taps a reply button: the interactive message WhatsApp sends."""
+    return whatsapp_message(number, {"type": "interactive", "interactive": {
+        "type": "button_reply", "button_reply": {"id": payload, "title": title}}})
+
+
 def sent_to_number(number):
     return lambda r: r["path"] == "/1098765/messages" and r["json"].get("to") == number
 
@@ -72,6 +85,27 @@ async def telegram_says(gw, chat: int, text: str) -> None:
     update = {"update_id": next(IDS), "message": {
         "message_id": next(IDS), "date": 1764000000, "text": text,
         "chat": {"id": chat, "type": "private"}, "from": {"id": chat, "is_bot": False}}}
+    await telegram_sends(gw, update)
+
+
+async def telegram_sends(gw, update) -> None:
+    """Any update (a message, a tap: telegram_tap) as Telegram posts it to the gateway."""
     async with gw.http.post(gw.base + "/webhooks/telegram", json=update,
                             headers={"X-Telegram-Bot-Api-Secret-Token": IN_PROCESS_SECRET}) as response:
+        assert response.status == 200
+
+
+# --- WhatsApp, for a gateway in this process -------------------------------------------
+def whatsapp_settings(provider, **more) -> dict:
+    """A gateway's settings for WhatsApp, with the fake provider as Meta's server."""
+    return {"whatsapp_token": "whatsapp-token", "whatsapp_app_secret": WHATSAPP_SECRET,
+            "whatsapp_verify_token": "whatsapp-verify", "whatsapp_phone_number_id": "1098765",
+            "whatsapp_api_base": provider.url, "provider_retries": 0, **more}
+
+
+async def whatsapp_sends(gw, payload) -> None:
+    """A webhook payload (whatsapp_text, whatsapp_tap), signed, as WhatsApp posts it."""
+    raw = json.dumps(payload).encode()
+    async with gw.http.post(gw.base + "/webhooks/whatsapp", data=raw, headers={
+            "X-Hub-Signature-256": signed(raw), "Content-Type": "application/json"}) as response:
         assert response.status == 200

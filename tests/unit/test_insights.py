@@ -95,8 +95,8 @@ async def test_a_scripted_week_counts_exactly_and_outlives_its_conversations(sto
         "crisis": HIDDEN, "under_18": HIDDEN, "helping_someone": HIDDEN, "check_risk": HIDDEN,
         "handoff_requested": 7, "handoff_unstaffed": HIDDEN,
         "reached_person": 6, "report_passed_on": HIDDEN, "forget_me": HIDDEN, "fallbacks": HIDDEN,
-        # Nobody was asked "did this help?", wrapped up or came back with a code this week.
-        **{name: 0 for name in COUNTERS if name.startswith(("helped_", "wrapups", "come_back_"))}}
+        # Nobody was asked "did this help?", wrapped up, offered a check-in or came back with a code this week.
+        **{name: 0 for name in COUNTERS if name.startswith(("helped_", "wrapups", "come_back_", "check_in_"))}}
     assert [step["count"] for step in summary["funnel"]] == [13, 7, 6, 6, 5]
     assert summary["shares"]["out_of_hours"] == round(7 / 13, 3)
     assert summary["shares"]["crisis"] is None  # 2 of 13 would single people out

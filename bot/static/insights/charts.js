@@ -49,6 +49,8 @@ function headline(data) {
     ["Came back with a code", `${t.come_back_used}`],
     ["Come-back codes that opened nothing", `${t.come_back_failed}`],
     ["Messages not understood", `${t.fallbacks}`],
+    ["Asked for a check-in later", `${t.check_in_agreed} of ${t.check_in_offered} offered`],
+    ["Check-ins sent", `${t.check_in_sent}`],
   ];
   ui.headline.replaceChildren(...rows.map(([label, value]) => {
     const item = el("div", { class: "tile" });

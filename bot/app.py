@@ -115,10 +115,13 @@ def create_app(settings: Settings, redactor: Redactor = None,
     if settings.whatsapp_enabled:
         chats.deliverers["whatsapp"] = functools.partial(whatsapp.send, app)
     # A check-in the person asks for there: offered in the turn, sent by the schedule.
-    # Settings WhatsApp's 24-hour window can't keep stop the start here.
-    chats.check_ins = CheckInOffers(store, chats.addresses, bus, settings.check_in_after_minutes,
-                                    settings.check_in_grace_minutes, settings.retention_hours)
-    check_ins = CheckInSchedule(chats) if chats.deliverers else None
+    # Settings WhatsApp's 24-hour window can't keep stop the start here, but only with
+    # a messaging app on: a web-only gateway has no check-in to keep.
+    check_ins = None
+    if chats.deliverers:
+        chats.check_ins = CheckInOffers(store, chats.addresses, bus, settings.check_in_after_minutes,
+                                        settings.check_in_grace_minutes, settings.retention_hours)
+        check_ins = CheckInSchedule(chats)
 
     async def sharing(app: web.Application):
         # The other gateways (if any) hear what happens here, and who is on shift.

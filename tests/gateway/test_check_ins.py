@@ -401,10 +401,19 @@ async def test_two_gateways_on_postgresql_and_redis_send_each_once(rasa, provide
         assert [len(delivered(provider, to_telegram(chat), 0, CHECK_IN)) for chat in chats] == [1] * 4
 
 
-def test_settings_outside_the_24_hour_window_stop_the_start():
+def test_settings_outside_the_24_hour_window_stop_the_start(provider):
+    telegram = telegram_settings(provider)
     with pytest.raises(CheckInSettingsError, match="CHECK_IN_AFTER_MINUTES must be above 0 and at most 1200"):
-        gateway_app(check_in_after_minutes=1201)
+        gateway_app(check_in_after_minutes=1201, **telegram)
     with pytest.raises(CheckInSettingsError, match="shorter than RETENTION_HOURS"):
-        gateway_app(check_in_after_minutes=120, retention_hours=1)
+        gateway_app(check_in_after_minutes=120, retention_hours=1, **telegram)
     with pytest.raises(CheckInSettingsError):
-        gateway_app(check_in_after_minutes=0)
+        gateway_app(check_in_after_minutes=0, **whatsapp_settings(provider))
+    with pytest.raises(CheckInSettingsError, match="shorter than RETENTION_HOURS"):
+        gateway_app(retention_hours=4, **telegram)
+
+
+def test_a_web_only_gateway_starts_whatever_the_check_in_settings(sqlite_url):
+    """No messaging app, no check-in: its settings can't stop the web chat starting."""
+    gateway_app(database_url=sqlite_url, retention_hours=4)
+    gateway_app(database_url=sqlite_url, check_in_after_minutes=1201)

@@ -259,17 +259,19 @@ class Conversations:
             buttons, last_asked, handoff = (
                 ([], None, None) if started else await self.store.turn_context(session_id))
             placed, crisis = admitted or (None, None)
-            if self.check_ins and channel in check_in.CHANNELS and not started:
-                await self.check_ins.wrote(session_id)  # a check-in agreed to earlier isn't needed
+            tapped = next((b for b in buttons if b.get("payload") == text), None)
+            agreed = check_in.answer_in(tapped["payload"]) if tapped and self.check_ins else None
+            # A check-in agreed to earlier isn't needed: they are back. (Not the offer's own
+            # button tapped again: that is the same answer, handled below.)
+            if self.check_ins and channel in check_in.CHANNELS and not started and not agreed:
+                await self.check_ins.wrote(session_id)
             if not admitted and not held_for_staff(handoff):
                 # Before anything is stored: a new visitor may be told it's too busy.
                 placed, crisis = await self._wait_for_rasa(
                     places, clean, new=last_asked is None and handoff is None)
-            tapped = next((b for b in buttons if b.get("payload") == text), None)
             helped = feedback.answer_in(tapped["payload"]) if tapped else None
             if helped:
                 return await self._helped(session_id, tapped["title"], helped, handoff, channel)
-            agreed = check_in.answer_in(tapped["payload"]) if tapped and self.check_ins else None
             if agreed:
                 return await self._check_in_answer(session_id, tapped["title"], agreed, handoff)
             if tapped:

@@ -313,6 +313,21 @@ async def test_writing_again_after_the_grace_cancels_it_and_within_it_does_not(r
         assert delivered(provider, to_telegram(cancels), 0, CHECK_IN) == []
 
 
+async def test_yes_tapped_again_after_the_grace_keeps_it_rather_than_cancelling_it(rasa, provider, sqlite_url):
+    """The old "Yes, please" button is still on screen: tapping it later is the same
+    answer again, not the person writing about something else."""
+    chat = next(CHATS)
+    settings = apps(provider, check_in_grace_minutes=0.01)  # 0.6 s
+    async with running(rasa, database_url=sqlite_url, **settings) as gw:
+        session = await agreed(gw, rasa, provider, chat)
+        await asyncio.sleep(0.8)
+        since = len(provider.requests)
+        await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
+        await arrives(provider, to_telegram(chat), "OK. I'll send you one message", since)
+        assert delivered(provider, to_telegram(chat), since, "Sorry") == []
+        assert (await gw.store.check_in(session))["status"] == "scheduled"
+
+
 async def test_delete_my_chat_takes_the_check_in_with_it(rasa, provider, database_url):
     chat = next(CHATS)
     rasa.says("delete my chat", utter("utter_forget_me"))

@@ -14,6 +14,7 @@ import pytest
 
 from bot.conversation import check_in
 from bot.conversation.check_in import CheckInSettingsError
+from bot.conversation.replies import domain_reply
 from bot.messaging import check_ins as schedule
 from bot.messaging.shared import user_hash
 from bot.store import Store
@@ -194,6 +195,28 @@ async def test_offered_on_whatsapp_with_short_titles_and_a_typed_yes_works(rasa,
         session = await session_of(gw, number, "whatsapp")
         assert (await gw.store.check_in(session))["status"] == "scheduled"
         assert rasa.sent() == ["no thanks"] and rasa.parsed() == ["yes please"]  # only read
+
+
+async def test_a_crisis_typed_after_the_offer_while_rasa_is_full_gets_the_crisis_reply_at_once(
+        rasa, provider, sqlite_url):
+    """Rasa has no place free (here: one place, taken by a message it is stuck on) and
+    can't read anything (parse hangs): the gateway's own crisis check answers, and a
+    typed message after the offer is not first sent to be read as a yes or a no."""
+    chat, other = next(CHATS), next(CHATS)
+    rasa.says("hold on", hang=True)
+    async with running(rasa, database_url=sqlite_url, rasa_in_flight=1, **apps(provider)) as gw:
+        await offered(gw, rasa, provider, chat)
+        webhooks = len([c for c in rasa.calls if c.route == "webhook"])
+        await telegram_says(gw, other, "hold on")  # takes the one place, and keeps it
+        await rasa.wait_for("webhook", webhooks + 1)
+        rasa.hang("parse")
+        since = len(provider.requests)
+        await telegram_says(gw, chat, "i want to end it all")
+        await arrives(provider, to_telegram(chat), domain_reply("utter_crisis", "telegram")["text"][:40],
+                      since, timeout=6)
+        assert rasa.parsed() == []
+        assert (await gw.store.check_in(await session_of(gw, chat)))["status"] == "offered"
+        rasa.release()
 
 
 async def test_a_no_declines_and_a_typed_no_too(rasa, provider, sqlite_url):

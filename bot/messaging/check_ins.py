@@ -8,8 +8,10 @@
     -> `sent`, the address wiped, and the message stored in the transcript
 
 It is all in the store, so it survives restarts: a gateway that starts again sends
-what fell due meanwhile. A failed send is tried again with back-off until the row's
-give_up_at (inside WhatsApp's 24-hour window), then it is `failed`. An address
+what fell due meanwhile. A failed send (refused, or one that raised) is tried again
+with back-off while the next try falls before the row's give_up_at (inside WhatsApp's
+24-hour window), else it is `failed`; a row still waiting at give_up_at (every gateway
+was down) is `failed` too, never sent late. An address
 sealed under a CHANNEL_ID_KEY this gateway doesn't have can't be opened: `failed` at
 once. Logs say what happened, never to whom.
 
@@ -23,11 +25,12 @@ import contextlib
 import logging
 import random
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from bot.conversation import check_in
 from bot.conversation.feedback import CRISIS_MARKS
 from bot.conversation.turn import Conversations, held_for_staff
+from bot.errors import log_failure
 from bot.when_due import run_when_due
 
 logger = logging.getLogger(__name__)
@@ -52,7 +55,11 @@ class CheckInSchedule:
             self._wake.set()
 
     async def send_due(self) -> Optional[float]:
-        """Sends the check-ins due now; when the next one is due (None: none is scheduled)."""
+        """Sends the check-ins due now; when the next one is due (None: none is scheduled).
+        One past its give_up_at is given up, never sent late."""
+        if await self.store.give_up_late_check_ins(time.time()):
+            logger.warning("A check-in was still waiting when the messaging app's window closed. "
+                           "Gave up.")
         for row in await self.store.lease_due_check_ins(time.time(), LEASE_SECONDS):
             await self._send(row)
         return await self.store.next_check_in_due()
@@ -75,7 +82,7 @@ class CheckInSchedule:
                 return False
             message = check_in.message(marks)
             deliver = self.chats.deliverers.get(row["channel"])
-            if deliver is None or not await deliver(address, message):
+            if deliver is None or not await self._delivered(deliver, address, message):
                 await self._failed(row)
                 return False
             await self.store.check_in_sent(session_id, time.time())
@@ -83,12 +90,22 @@ class CheckInSchedule:
         logger.info("A check-in was sent.")
         return True
 
+    @staticmethod
+    async def _delivered(deliver: Callable[..., Awaitable[bool]], address: str, message: Dict[str, Any]) -> bool:
+        """Sent? A send that raised is a failed attempt like a refused one: retried with
+        back-off, not every lease period for ever."""
+        try:
+            return await deliver(address, message)
+        except Exception as error:  # noqa: BLE001 - counted and retried, as below
+            log_failure(logger, "A check-in's send failed", error)
+            return False
+
     async def _failed(self, row: Dict[str, Any]) -> None:
-        now = time.time()
+        """Tried again after a back-off, unless that try would be at or past give_up_at."""
         delay = min(RETRY_FIRST_SECONDS * 2 ** row["attempts"], RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)
-        give_up = now >= row["give_up_at"]
-        await self.store.check_in_attempt_failed(row["session_id"], min(now + delay, row["give_up_at"]),
-                                                 give_up)
+        next_try = time.time() + delay
+        give_up = next_try >= row["give_up_at"]
+        await self.store.check_in_attempt_failed(row["session_id"], next_try, give_up)
         if give_up:
             logger.warning("A check-in could not be sent before the messaging app's window "
                            "closed. Gave up.")

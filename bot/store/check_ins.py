@@ -63,12 +63,14 @@ class CheckInTables(Database):
 
     async def lease_due_check_ins(self, now: float, lease_seconds: float,
                                   limit: int = 20) -> List[Dict[str, Any]]:
-        """Scheduled check-ins due now, each leased to this gateway for `lease_seconds`
-        (one conditional UPDATE each: of two gateways on one store, one gets a row)."""
+        """Scheduled check-ins due now and not past their give_up_at, each leased to this
+        gateway for `lease_seconds` (one conditional UPDATE each: of two gateways on one
+        store, one gets a row)."""
         def work(db):
             due = [row[0] for row in db.execute(text(
                 "SELECT session_id FROM check_ins WHERE status = 'scheduled' AND due_at <= :now"
-                " AND leased_until <= :now ORDER BY due_at LIMIT :n"), {"now": now, "n": limit})]
+                " AND give_up_at > :now AND leased_until <= :now ORDER BY due_at LIMIT :n"),
+                {"now": now, "n": limit})]
             leased = []
             for session_id in due:
                 if db.execute(text(
@@ -82,6 +84,13 @@ class CheckInTables(Database):
                         {"s": session_id}).mappings().first()))
             return leased
         return await self._run(work)
+
+    async def give_up_late_check_ins(self, now: float) -> int:
+        """Scheduled check-ins past their give_up_at (a gateway was down, or the provider
+        was, until the window closed): `failed`, the address wiped. How many."""
+        return await self._run(lambda db: db.execute(text(
+            "UPDATE check_ins SET status = 'failed', sealed_address = NULL, leased_until = 0"
+            " WHERE status = 'scheduled' AND give_up_at <= :now"), {"now": now}).rowcount)
 
     async def still_leased(self, session_id: str, leased_until: float) -> bool:
         """Still scheduled, and still this gateway's to send (nobody cancelled it meanwhile)."""

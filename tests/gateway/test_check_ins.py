@@ -402,6 +402,28 @@ async def test_the_provider_down_is_retried_then_given_up(rasa, provider, sqlite
         assert delivered(provider, to_telegram(lost), 0, CHECK_IN) == []
 
 
+async def test_a_send_that_raises_is_a_failed_attempt_retried_with_back_off(rasa, provider, sqlite_url,
+                                                                              monkeypatch):
+    """Not only a send the provider refused: one that raised (a bug, a surprise in the
+    provider's answer) is counted, retried later, and given up at the end of the window,
+    never retried every lease period for ever."""
+    monkeypatch.setattr(schedule, "RETRY_FIRST_SECONDS", 0.2)
+    monkeypatch.setattr(schedule, "RETRY_MAX_SECONDS", 0.4)
+    monkeypatch.setattr(check_in, "GIVE_UP_AFTER_SECONDS", 3)
+    chat = next(CHATS)
+    async with running(rasa, database_url=sqlite_url, **apps(provider, check_in_after_minutes=0.02)) as gw:
+        tries = []
+
+        async def raises(address, message):
+            tries.append(time.monotonic())
+            raise RuntimeError("a surprise")
+
+        gw.chats.deliverers["telegram"] = raises
+        session = await agreed(gw, rasa, provider, chat)
+        row = await status_becomes(gw, session, "failed", timeout=10)
+        assert row["sealed_address"] is None and row["attempts"] == len(tries) >= 3
+
+
 async def test_it_survives_a_restart_and_a_key_it_cannot_open_is_given_up(rasa, provider, sqlite_url):
     kept, lost = next(CHATS), next(CHATS)
     settings = apps(provider, check_in_after_minutes=0.05)

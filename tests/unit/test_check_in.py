@@ -10,6 +10,7 @@ import time
 
 import pytest
 import textstat
+from sqlalchemy import text
 
 from bot.conversation import check_in
 from bot.fact_sheet import fact_sheet
@@ -89,6 +90,23 @@ async def test_two_gateways_leasing_at_once_each_get_different_check_ins(databas
     assert (failed["status"], failed["sealed_address"]) == ("failed", None)
     await store.close()
     await other.close()
+
+
+async def test_one_past_its_give_up_time_is_never_leased_and_is_given_up(database_url):
+    """A gateway that was down past give_up_at (23 hours after the yes, inside WhatsApp's
+    window) must not send it late: it is failed and its address wiped."""
+    store = Store(database_url)
+    now = time.time()
+    await scheduled(store, SESSIONS[0], now - 7200)
+    await store._run(lambda db: db.execute(text(
+        "UPDATE check_ins SET give_up_at = :t WHERE session_id = :s"), {"t": now, "s": SESSIONS[0]}))
+    await scheduled(store, SESSIONS[1], now - 60)  # due, and still in time
+    assert [row["session_id"] for row in await store.lease_due_check_ins(now, 60)] == [SESSIONS[1]]
+    assert await store.give_up_late_check_ins(now) == 1
+    late = await store.check_in(SESSIONS[0])
+    assert (late["status"], late["sealed_address"]) == ("failed", None)
+    assert (await store.check_in(SESSIONS[1]))["status"] == "scheduled"
+    await store.close()
 
 
 async def test_a_check_in_goes_with_its_conversation_and_only_a_yes_keeps_the_address(database_url):

@@ -4,8 +4,9 @@
     scheduled, due -> leased to this gateway (bot/store/check_ins.py: one conditional
     UPDATE, so of several gateways on one store only one gets it) -> in the
     conversation's turn: still scheduled? a crisis since, or a person from the team
-    holding the chat? (then cancelled) -> sent through the channel's deliverer
-    -> `sent`, the address wiped, and the message stored in the transcript
+    holding the chat? (then cancelled) -> sent through the channel's deliverer,
+    outside the turn -> in the turn again: `sent`, the address wiped, and the
+    message stored in the transcript
 
 It is all in the store, so it survives restarts: a gateway that starts again sends
 what fell due meanwhile. A failed send (refused, or one that raised) is tried again
@@ -72,7 +73,9 @@ class CheckInSchedule:
                            "CHANNEL_ID_KEY. Gave up.")
             await self.store.check_in_attempt_failed(session_id, time.time(), give_up=True)
             return False
-        async with self.chats.turn(session_id):  # not while the person's message is answered
+        # Only the checks in the conversation's turn: the send itself (up to about 43 s
+        # with the provider's retries) must not hold up the person's own message.
+        async with self.chats.turn(session_id):
             if not await self.store.still_leased(session_id, row["leased_until"]):
                 return False  # they wrote meanwhile, or said no: cancelled
             marks = set(await self.store.marks_of(session_id))
@@ -80,12 +83,17 @@ class CheckInSchedule:
                 await self.store.cancel_check_in(session_id)
                 logger.info("A check-in was cancelled: a crisis, or a person from the team has the chat.")
                 return False
-            message = check_in.message(marks)
-            deliver = self.chats.deliverers.get(row["channel"])
-            if deliver is None or not await self._delivered(deliver, address, message):
-                await self._failed(row)
-                return False
-            await self.store.check_in_sent(session_id, time.time())
+        message = check_in.message(marks)
+        deliver = self.chats.deliverers.get(row["channel"])
+        if deliver is None or not await self._delivered(deliver, address, message):
+            await self._failed(row)
+            return False
+        # It is on their phone, so it counts as sent even if they wrote meanwhile (which,
+        # after the grace, cancelled it), said no or tapped yes again: marked sent by this
+        # lease, never sent again, and stored after what they wrote. After "delete my
+        # chat" there is nothing left to mark or store it in.
+        async with self.chats.turn(session_id):
+            await self.store.check_in_sent(session_id, time.time(), row["leased_until"])
             await self.chats.push(session_id, [{"from": "bot", **message}], locked=True, sent=True)
         logger.info("A check-in was sent.")
         return True

@@ -319,6 +319,35 @@ async def test_when_due_it_is_sent_once_with_the_steps_left_and_the_numbers(rasa
         assert rasa.sent(session)[-1] == "/ask_next"
 
 
+async def test_the_person_writing_while_it_is_being_sent_is_answered_at_once_and_it_counts_as_sent(
+        rasa, provider, sqlite_url):
+    """The provider takes its time over the check-in (with retries, up to about 43 s):
+    the conversation isn't held meanwhile, so the person's own message (it could be a
+    crisis) is answered at once. Written after the grace, it would cancel the check-in,
+    but that is on its way already: stored once, marked sent, never sent again."""
+    chat = next(CHATS)
+    settings = apps(provider, check_in_after_minutes=0.02, check_in_grace_minutes=0)
+    async with running(rasa, database_url=sqlite_url, **settings) as gw:
+        session = await agreed(gw, rasa, provider, chat)
+        provider.slow(3, lambda r: CHECK_IN in str(r["json"]))
+        try:
+            await arrives(provider, to_telegram(chat), CHECK_IN, timeout=15)  # taken, not yet answered
+            webhooks = len([c for c in rasa.calls if c.route == "webhook"])
+            started = time.monotonic()
+            await telegram_says(gw, chat, "im ok now")
+            await rasa.wait_for("webhook", webhooks + 1)
+            assert time.monotonic() - started < 1.5
+        finally:
+            provider.slow(0)
+        row = await status_becomes(gw, session, "sent")
+        assert row["sealed_address"] is None and row["attempts"] == 1
+        transcript = await gw.store.messages_after(session, 0)
+        assert [m.get("response") for m in transcript].count("gateway_check_in") == 1
+        assert [m["text"] for m in transcript if m["from"] == "user"][-1] == "im ok now"
+        await asyncio.sleep(1.5)
+        assert len(delivered(provider, to_telegram(chat), 0, CHECK_IN)) == 1
+
+
 async def test_writing_again_after_the_grace_cancels_it_and_within_it_does_not(rasa, provider, sqlite_url):
     keeps, cancels = next(CHATS), next(CHATS)
     settings = apps(provider, check_in_after_minutes=0.08, check_in_grace_minutes=0.01)  # 4.8 s, 0.6 s

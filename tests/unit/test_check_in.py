@@ -123,8 +123,10 @@ async def test_a_check_in_goes_with_its_conversation_and_only_a_yes_keeps_the_ad
     await store.decline_check_in(SESSIONS[2])
     declined = await store.check_in(SESSIONS[2])
     assert (declined["status"], declined["sealed_address"], declined["due_at"]) == ("declined", None, None)
-    await scheduled(store, SESSIONS[3], now + 60)
-    await store.check_in_sent(SESSIONS[3], now)
+    await scheduled(store, SESSIONS[3], now - 1)
+    [leased] = await store.lease_due_check_ins(now, 60)
+    await store.cancel_check_in(SESSIONS[3])  # the person wrote while it was on its way
+    await store.check_in_sent(SESSIONS[3], now, leased["leased_until"])
     sent = await store.check_in(SESSIONS[3])
     assert (sent["status"], sent["sealed_address"], sent["attempts"]) == ("sent", None, 1)
     assert not await store.schedule_check_in(SESSIONS[3], now, now, now, "sealed")  # one only

@@ -12,6 +12,7 @@ from bot.conversation import language
 from bot.conversation.admission import Admission
 from bot.conversation.assistant import RasaClient
 from bot.conversation.check_in import CheckInOffers
+from bot.conversation.check_in_time import CheckInTime
 from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.conversation.locks import TurnLocks
 from bot.conversation.ratelimit import RateLimiter
@@ -119,9 +120,11 @@ def create_app(settings: Settings, redactor: Redactor = None,
     # a messaging app on: a web-only gateway has no check-in to keep.
     check_ins = None
     if chats.deliverers:
-        chats.check_ins = CheckInOffers(store, chats.addresses, bus, settings.check_in_after_minutes,
+        times = CheckInTime(settings.check_in_after_minutes, settings.check_in_night,
+                            settings.support_timezone)
+        chats.check_ins = CheckInOffers(store, chats.addresses, bus, times,
                                         settings.check_in_grace_minutes, settings.retention_hours)
-        check_ins = CheckInSchedule(chats)
+        check_ins = CheckInSchedule(chats, times)
 
     async def sharing(app: web.Application):
         # The other gateways (if any) hear what happens here, and who is on shift.

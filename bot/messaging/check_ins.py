@@ -9,7 +9,8 @@
     message stored in the transcript
 
 It is all in the store, so it survives restarts: a gateway that starts again sends
-what fell due meanwhile. A failed send (refused, or one that raised) is tried again
+what fell due meanwhile, but not at night (CHECK_IN_NIGHT, bot/conversation/check_in_time.py):
+what falls due then waits for the morning. A failed send (refused, or one that raised) is tried again
 with back-off while the next try falls before the row's give_up_at (inside WhatsApp's
 24-hour window), else it is `failed`; a row still waiting at give_up_at (every gateway
 was down) is `failed` too, never sent late. An address
@@ -29,6 +30,7 @@ import time
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from bot.conversation import check_in
+from bot.conversation.check_in_time import CheckInTime
 from bot.conversation.feedback import CRISIS_MARKS
 from bot.conversation.turn import Conversations, held_for_staff
 from bot.errors import log_failure
@@ -45,8 +47,9 @@ RETRY_MAX_SECONDS = 1800.0
 
 
 class CheckInSchedule:
-    def __init__(self, chats: Conversations) -> None:
+    def __init__(self, chats: Conversations, times: CheckInTime) -> None:
         self.chats = chats
+        self.times = times  # its night: nothing is sent then
         self.store = chats.store
         self._wake = asyncio.Event()
         chats.bus.subscribe(self._on_bus)
@@ -57,10 +60,13 @@ class CheckInSchedule:
 
     async def send_due(self) -> Optional[float]:
         """Sends the check-ins due now; when the next one is due (None: none is scheduled).
-        One past its give_up_at is given up, never sent late."""
+        One past its give_up_at is given up, never sent late; none is sent at night."""
         if await self.store.give_up_late_check_ins(time.time()):
             logger.warning("A check-in was still waiting when the messaging app's window closed. "
                            "Gave up.")
+        morning = self.times.night_end(time.time())
+        if morning is not None:
+            return morning  # what falls due now waits (given up, if its window closes first)
         for row in await self.store.lease_due_check_ins(time.time(), LEASE_SECONDS):
             await self._send(row)
         return await self.store.next_check_in_due()

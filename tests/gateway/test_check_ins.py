@@ -7,16 +7,21 @@ WhatsApp's servers faked on loopback (tests/support/fake_provider.py). A gateway
 before it is due, and two gateway processes: tests/stack/test_check_ins.py."""
 import asyncio
 import itertools
+import re
 import secrets
 import time
+from datetime import datetime, timedelta, timezone
+from typing import Tuple
 
 import pytest
+from sqlalchemy import text as sql
 
 from bot.conversation import check_in
-from bot.conversation.check_in import CheckInSettingsError
+from bot.conversation.check_in_time import CheckInSettingsError
 from bot.conversation.replies import domain_reply
 from bot.messaging import check_ins as schedule
 from bot.messaging.shared import user_hash
+from bot.staff.hours import clock
 from bot.store import Store
 from tests.support.fake_rasa import utter
 from tests.support.gateways import gateway_app, running
@@ -35,12 +40,26 @@ CHATS = itertools.count(610_000_000 + secrets.randbelow(10_000_000))
 KEY = b"one channel id key for every start"
 REDIS = "redis://127.0.0.1:6379/0"
 DID_THIS_HELP = "/did_this_help_four_steps_yes"
-OFFER = "Would you like me to check on you later today?"
+OFFER = "Would you like me to check on you"
+# When, as said by day (which day depends on the hour the test runs at).
+BY_DAY = r"(later today|this morning|tomorrow morning|tomorrow)"
 CHECK_IN = "Hi, it's the support chat. You asked me to check on you."
 
 
 def apps(provider, **more) -> dict:
-    return {**telegram_settings(provider), **whatsapp_settings(provider), "channel_id_key": KEY, **more}
+    """Telegram and WhatsApp on; no night (CHECK_IN_NIGHT empty), so that a check-in
+    due in seconds is sent in seconds whatever the hour."""
+    return {**telegram_settings(provider), **whatsapp_settings(provider), "channel_id_key": KEY,
+            "check_in_night": "", **more}
+
+
+def night_now() -> Tuple[str, datetime]:
+    """A CHECK_IN_NIGHT (in UTC) that it is now, whatever the hour the test runs at:
+    from an hour ago to six hours from now (so 4 hours after a yes is in it); and when
+    it ends."""
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    ends = now + timedelta(hours=6)
+    return f"{now - timedelta(hours=1):%H:%M}-{ends:%H:%M}", ends
 
 
 def to_telegram(chat):
@@ -118,7 +137,8 @@ async def test_offered_on_telegram_after_did_this_help_and_a_yes_schedules_it(ra
     chat = next(CHATS)
     async with running(rasa, database_url=database_url, **apps(provider)) as gw:
         offer = await offered(gw, rasa, provider, chat)
-        assert words(offer) == (f"{OFFER} I'd send you one message in about 4 hours, and nothing else.")
+        assert re.fullmatch(rf"{OFFER} {BY_DAY}\? I'd send you one message in about 4 hours, and nothing else\.",
+                            words(offer))
         assert offer["json"]["reply_markup"]["inline_keyboard"] == [
             [{"text": "Yes, please", "callback_data": "/check_in_yes"}],
             [{"text": "No thanks", "callback_data": "/check_in_no"}]]
@@ -128,8 +148,9 @@ async def test_offered_on_telegram_after_did_this_help_and_a_yes_schedules_it(ra
         before = time.time()
         await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
         said = await arrives(provider, to_telegram(chat), "OK.", since)
-        assert words(said).startswith("OK. I'll send you one message in about 4 hours. "
-                                      "If you write to me before then, I won't send it.\n")
+        assert re.match(rf"OK\. I'll send you one message {BY_DAY}, in about 4 hours\. "
+                        r"If you come back and write to me before then, I won't send it\. "
+                        r"It will show on your phone like any message, so others may see it\.\n", words(said))
         assert "999" in words(said) and "116 123" in words(said)
         row = await gw.store.check_in(session)
         assert row["status"] == "scheduled" and before <= row["agreed_at"] <= time.time()
@@ -217,6 +238,32 @@ async def test_a_crisis_typed_after_the_offer_while_rasa_is_full_gets_the_crisis
         assert rasa.parsed() == []
         assert (await gw.store.check_in(await session_of(gw, chat)))["status"] == "offered"
         rasa.release()
+
+
+async def test_at_night_a_yes_is_told_the_real_time_and_nothing_is_sent_until_morning(rasa, provider, sqlite_url):
+    """4 hours after the yes falls in CHECK_IN_NIGHT: it waits for the night's end, and
+    the offer and the yes say when. One due at night all the same (a retry, every
+    gateway down when it fell due) is not sent then either."""
+    chat = next(CHATS)
+    night, ends = night_now()
+    async with running(rasa, database_url=sqlite_url,
+                       **apps(provider, check_in_night=night, support_timezone="UTC")) as gw:
+        offer = await offered(gw, rasa, provider, chat)
+        assert f"? I'd send you one message at about {clock(ends)}, and nothing else." in words(offer)
+        since = len(provider.requests)
+        await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
+        said = await arrives(provider, to_telegram(chat), "OK.", since)
+        assert re.match(rf"OK\. I'll send you one message {BY_DAY}, at about {clock(ends)}\. ", words(said))
+        session = await session_of(gw, chat)
+        row = await gw.store.check_in(session)
+        assert row["due_at"] == ends.timestamp()
+        assert row["give_up_at"] == pytest.approx(row["agreed_at"] + 23 * 3600)
+        await gw.store._run(lambda db: db.execute(sql(
+            "UPDATE check_ins SET due_at = :now WHERE session_id = :s"), {"now": time.time() - 1, "s": session}))
+        gw.chats.bus.publish(check_in.TOPIC, {"type": "scheduled"})  # look now
+        await asyncio.sleep(2)
+        assert delivered(provider, to_telegram(chat), 0, CHECK_IN) == []
+        assert (await gw.store.check_in(session))["status"] == "scheduled"
 
 
 async def test_a_no_declines_and_a_typed_no_too(rasa, provider, sqlite_url):

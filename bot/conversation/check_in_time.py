@@ -62,6 +62,8 @@ def _night(spec: str) -> Optional[Tuple[int, int]]:
 
 
 class CheckInTime:
+    """CHECK_IN_AFTER_MINUTES and CHECK_IN_NIGHT in SUPPORT_TIMEZONE: when, and how it is said."""
+
     def __init__(self, after_minutes: float, night: str = "", timezone: str = "Europe/London") -> None:
         self.after_minutes = after_minutes
         self.zone = ZoneInfo(timezone)

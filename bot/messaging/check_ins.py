@@ -9,13 +9,13 @@
     message stored in the transcript
 
 It is all in the store, so it survives restarts: a gateway that starts again sends
-what fell due meanwhile, but not at night (CHECK_IN_NIGHT, bot/conversation/check_in_time.py):
-what falls due then waits for the morning. A failed send (refused, or one that raised) is tried again
-with back-off while the next try falls before the row's give_up_at (inside WhatsApp's
-24-hour window), else it is `failed`; a row still waiting at give_up_at (every gateway
-was down) is `failed` too, never sent late. An address
-sealed under a CHANNEL_ID_KEY this gateway doesn't have can't be opened: `failed` at
-once. Logs say what happened, never to whom.
+what fell due meanwhile, but not at night (CHECK_IN_NIGHT,
+bot/conversation/check_in_time.py): what falls due then waits for the morning. A
+failed send (refused, or one that raised) is tried again with back-off while the next
+try falls before the row's give_up_at (inside WhatsApp's 24-hour window), else it is
+`failed`; a row still waiting at give_up_at (every gateway was down) is `failed` too,
+never sent late. An address sealed under a CHANNEL_ID_KEY this gateway doesn't have
+can't be opened: `failed` at once. Logs say what happened, never to whom.
 
 At least once, like the case outbox: a gateway killed after the provider took the
 message and before the `sent` UPDATE leaves the row leased, and it is sent again
@@ -105,7 +105,8 @@ class CheckInSchedule:
         return True
 
     @staticmethod
-    async def _delivered(deliver: Callable[..., Awaitable[bool]], address: str, message: Dict[str, Any]) -> bool:
+    async def _delivered(deliver: Callable[..., Awaitable[bool]], address: str,
+                         message: Dict[str, Any]) -> bool:
         """Sent? A send that raised is a failed attempt like a refused one: retried with
         back-off, not every lease period for ever."""
         try:

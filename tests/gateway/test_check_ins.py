@@ -7,8 +7,10 @@ WhatsApp's servers faked on loopback (tests/support/fake_provider.py). A gateway
 before it is due, and two gateway processes: tests/stack/test_check_ins.py."""
 import asyncio
 import itertools
+import os
 import re
 import secrets
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Tuple
@@ -23,6 +25,7 @@ from bot.messaging import check_ins as schedule
 from bot.messaging.shared import user_hash
 from bot.staff.hours import clock
 from bot.store import Store
+from tests.conftest import ROOT
 from tests.support.fake_rasa import utter
 from tests.support.gateways import gateway_app, running
 from tests.support.messaging_apps import (
@@ -547,6 +550,20 @@ def test_settings_outside_the_24_hour_window_stop_the_start(provider):
         gateway_app(check_in_after_minutes=0, **whatsapp_settings(provider))
     with pytest.raises(CheckInSettingsError, match="shorter than RETENTION_HOURS"):
         gateway_app(retention_hours=4, **telegram)
+    with pytest.raises(CheckInSettingsError, match="together can make a check-in wait 1260 minutes"):
+        gateway_app(check_in_after_minutes=600, **telegram)  # with the default night, 22:00-08:00
+
+
+async def test_a_night_that_cant_be_read_stops_the_start_saying_what_to_fix(sqlite_url):
+    """As the team would see it: `python -m bot` says what to fix, and stops."""
+    done = await asyncio.to_thread(
+        subprocess.run, [str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DATABASE_URL": sqlite_url, "CHECK_IN_NIGHT": "10pm to 8am",
+             "TELEGRAM_BOT_TOKEN": "123:token", "TELEGRAM_WEBHOOK_SECRET": "secret"})
+    assert done.returncode == 1
+    assert "CHECK_IN_NIGHT: can't read '10pm to 8am'; write it like '22:00-08:00'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_web_only_gateway_starts_whatever_the_check_in_settings(sqlite_url):

@@ -12,7 +12,7 @@ import asyncio  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
-from bot.conversation.check_in import CheckInSettingsError  # noqa: E402
+from bot.conversation.check_in_time import CheckInSettingsError  # noqa: E402
 from bot.errors import GuardedAppRunner  # noqa: E402
 from bot.internal import create_internal_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402

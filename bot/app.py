@@ -12,6 +12,7 @@ from bot.conversation import language
 from bot.conversation.admission import Admission
 from bot.conversation.assistant import RasaClient
 from bot.conversation.check_in import CheckInOffers
+from bot.conversation.check_in_time import CheckInTime
 from bot.conversation.crisis_floor import CrisisFloor, load_crisis_floor
 from bot.conversation.locks import TurnLocks
 from bot.conversation.ratelimit import RateLimiter
@@ -115,10 +116,15 @@ def create_app(settings: Settings, redactor: Redactor = None,
     if settings.whatsapp_enabled:
         chats.deliverers["whatsapp"] = functools.partial(whatsapp.send, app)
     # A check-in the person asks for there: offered in the turn, sent by the schedule.
-    # Settings WhatsApp's 24-hour window can't keep stop the start here.
-    chats.check_ins = CheckInOffers(store, chats.addresses, bus, settings.check_in_after_minutes,
-                                    settings.check_in_grace_minutes, settings.retention_hours)
-    check_ins = CheckInSchedule(chats) if chats.deliverers else None
+    # Settings WhatsApp's 24-hour window can't keep stop the start here, but only with
+    # a messaging app on: a web-only gateway has no check-in to keep.
+    check_ins = None
+    if chats.deliverers:
+        times = CheckInTime(settings.check_in_after_minutes, settings.check_in_night,
+                            settings.support_timezone)
+        chats.check_ins = CheckInOffers(store, chats.addresses, bus, times,
+                                        settings.check_in_grace_minutes, settings.retention_hours)
+        check_ins = CheckInSchedule(chats, times)
 
     async def sharing(app: web.Application):
         # The other gateways (if any) hear what happens here, and who is on shift.

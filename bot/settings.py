@@ -91,6 +91,9 @@ class Settings:
     # sent this long after their yes, unless they write again more than the grace after it.
     check_in_after_minutes: float = 240.0
     check_in_grace_minutes: float = 10.0
+    # None is sent at night (in support_timezone's local time): one that would fall in it
+    # waits for its end. Empty: any time.
+    check_in_night: str = "22:00-08:00"
 
     @property
     def reporting_enabled(self) -> bool:
@@ -164,6 +167,8 @@ class Settings:
         ):
             if get(name) is not None:
                 values[key] = kind(get(name))
+        if "CHECK_IN_NIGHT" in env:  # set but empty means something here: any time
+            values["check_in_night"] = env["CHECK_IN_NIGHT"].strip()
         if get("RASA_PORT"):
             values["rasa_url"] = f"http://127.0.0.1:{get('RASA_PORT')}"
         if get("ACTION_SERVER_PORT"):

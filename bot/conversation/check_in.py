@@ -3,7 +3,8 @@ hours later (docs/handoff.md, "A check-in").
 
     "did this help?" answered (bot/conversation/feedback.py: after the four steps
     or a handoff) -> thanks, then "Would you like me to check on you later today?"
-      Yes, please -> scheduled: sent CHECK_IN_AFTER_MINUTES later by the schedule
+      Yes, please -> scheduled: sent CHECK_IN_AFTER_MINUTES later, or when the night
+                     ends (bot/conversation/check_in_time.py), by the schedule
                      (bot/messaging/check_ins.py), unless cancelled first
       No thanks   -> declined
 
@@ -14,13 +15,14 @@ in `check_ins` (bot/store/check_ins.py). As with "did this help?", the buttons'
 payloads never reach Rasa; a typed "yes" or "no" right after the offer counts too
 (Rasa only reads it, /model/parse).
 
-Cancelled when the person writes again more than CHECK_IN_GRACE_MINUTES after their
-yes (a "thanks" straight after it doesn't), by "delete my chat" and retention (the
-row goes with the conversation), and by a crisis (checked again when it is due).
+Cancelled when the person comes back and writes more than CHECK_IN_GRACE_MINUTES after
+their yes (a "thanks" straight after it doesn't), by "delete my chat" and retention (the
+row goes with the conversation), and by a crisis (checked again when it is due). The
+offer's own buttons tapped again are the same answer again, not writing.
 
 WhatsApp lets a business write only within 24 hours of the person's last message:
-it is due at most MAX_AFTER_MINUTES after the yes and never tried after
-GIVE_UP_AFTER_SECONDS. The chat id or number is sealed into the row
+it is due at most MAX_AFTER_MINUTES after the yes (check_in_time.py) and never tried
+after GIVE_UP_AFTER_SECONDS. The chat id or number is sealed into the row
 (bot/messaging/addresses.py), and wiped as soon as the row is no longer scheduled.
 """
 import re
@@ -28,6 +30,7 @@ import time
 from typing import Any, Dict, Iterable, Optional
 
 from bot.bus import LocalBus
+from bot.conversation.check_in_time import CheckInTime, check_settings
 from bot.conversation.feedback import CRISIS_MARKS
 from bot.conversation.replies import REPLIES, reply
 from bot.fact_sheet import fact_sheet
@@ -45,8 +48,8 @@ AGREED = "gateway_check_in_agreed"
 DECLINED = "gateway_check_in_declined"
 NOT_NOW = "gateway_check_in_not_now"
 MESSAGE = "gateway_check_in"
-# Inside WhatsApp's 24-hour window, with time left to retry while the provider is down.
-MAX_AFTER_MINUTES = 20 * 60
+# Inside WhatsApp's 24-hour window, with time left to retry after the latest it is due
+# (check_in_time.MAX_AFTER_MINUTES) while the provider is down.
 GIVE_UP_AFTER_SECONDS = 23 * 3600
 # Told on the bus when one is scheduled: every gateway's schedule looks again.
 TOPIC = "check_ins"
@@ -66,32 +69,6 @@ BUTTONS = [{"title": "What do I do next?", "payload": "/ask_next"},
            {"title": "Talk to a person", "payload": "/request_human"}]
 
 
-class CheckInSettingsError(ValueError):
-    """CHECK_IN_AFTER_MINUTES or CHECK_IN_GRACE_MINUTES can't be kept: start-up stops."""
-
-
-def check_settings(after_minutes: float, grace_minutes: float, retention_hours: float) -> None:
-    if not 0 < after_minutes <= MAX_AFTER_MINUTES:
-        raise CheckInSettingsError(
-            f"CHECK_IN_AFTER_MINUTES must be above 0 and at most {MAX_AFTER_MINUTES}: WhatsApp "
-            "lets us write only within 24 hours of the person's last message.")
-    if after_minutes >= retention_hours * 60:
-        raise CheckInSettingsError(
-            "CHECK_IN_AFTER_MINUTES must be shorter than RETENTION_HOURS: the conversation "
-            "would be deleted before its check-in.")
-    if grace_minutes < 0:
-        raise CheckInSettingsError("CHECK_IN_GRACE_MINUTES can't be below 0.")
-
-
-def when(minutes: float) -> str:
-    """"about 4 hours", as the person reads it."""
-    if minutes >= 90:
-        return f"about {round(minutes / 60)} hours"
-    if minutes >= 60:
-        return "about an hour"
-    return "about a minute" if round(minutes) <= 1 else f"about {round(minutes)} minutes"
-
-
 def payload(answer: str) -> str:
     return f"/check_in_{answer}"
 
@@ -106,9 +83,14 @@ def may_offer(channel: Optional[str], marks: Iterable[str]) -> bool:
     return channel in CHANNELS and not set(marks) & CRISIS_MARKS
 
 
-def offer(after_minutes: float) -> Dict[str, Any]:
-    return {"text": REPLIES[OFFER].format(when=when(after_minutes)), "response": OFFER,
+def offer(words: Dict[str, str]) -> Dict[str, Any]:
+    """`words`: when it would be sent, as CheckInTime.words says it."""
+    return {"text": REPLIES[OFFER].format(**words), "response": OFFER,
             "buttons": [{"title": title, "payload": payload(answer)} for answer, title in ANSWERS.items()]}
+
+
+def agreed(words: Dict[str, str]) -> Dict[str, Any]:
+    return {"text": REPLIES[AGREED].format(**words), "response": AGREED}
 
 
 def message(marks: Iterable[str]) -> Dict[str, Any]:
@@ -122,20 +104,21 @@ class CheckInOffers:
     """The turn's side of it (bot/conversation/turn.py): the offer, the answer, and
     the person writing again."""
 
-    def __init__(self, store: Store, addresses: AddressBook, bus: LocalBus,
-                 after_minutes: float, grace_minutes: float, retention_hours: float) -> None:
-        check_settings(after_minutes, grace_minutes, retention_hours)
+    def __init__(self, store: Store, addresses: AddressBook, bus: LocalBus, times: CheckInTime,
+                 grace_minutes: float, retention_hours: float) -> None:
+        check_settings(times, grace_minutes, retention_hours)
         self.store = store
         self.addresses = addresses
         self.bus = bus
-        self.after_minutes = after_minutes
+        self.times = times
         self.grace_minutes = grace_minutes
 
     async def offer(self, session_id: str, channel: Optional[str]) -> Optional[Dict[str, Any]]:
         """The offer, if it may be made here and now; writing it down makes it the only one."""
+        now = time.time()
         if may_offer(channel, await self.store.marks_of(session_id)) and \
-                await self.store.offer_check_in(session_id, time.time()):
-            return offer(self.after_minutes)
+                await self.store.offer_check_in(session_id, now):
+            return offer(self.times.words(now))
         return None
 
     async def answer(self, session_id: str, answer: str) -> Dict[str, Any]:
@@ -146,12 +129,11 @@ class CheckInOffers:
         sealed = self.addresses.sealed(session_id)  # the person who just tapped or typed
         now = time.time()
         if sealed is None or set(await self.store.marks_of(session_id)) & CRISIS_MARKS or \
-                not await self.store.schedule_check_in(session_id, now, now + self.after_minutes * 60,
+                not await self.store.schedule_check_in(session_id, now, self.times.due(now),
                                                        now + GIVE_UP_AFTER_SECONDS, sealed):
             return reply(NOT_NOW)
         self.bus.publish(TOPIC, {"type": "scheduled"})
-        agreed = reply(AGREED)
-        return {**agreed, "text": agreed["text"].format(when=when(self.after_minutes))}
+        return agreed(self.times.words(now))
 
     async def wrote(self, session_id: str) -> None:
         """The person wrote: a check-in they agreed to more than the grace period ago

@@ -107,14 +107,18 @@ REPLIES: Dict[str, str] = {
         "Thank you for telling us. It helps us do better. I'm still here if you need me."
     ),
     # A check-in on Telegram and WhatsApp (bot/conversation/check_in.py): offered right
-    # after that thank-you ({when}: "about 4 hours"), never in a crisis.
+    # after that thank-you, never in a crisis. {day}, {at}: "later today", "in about 4
+    # hours", or, kept out of the night, "tomorrow morning", "at about 8am"
+    # (bot/conversation/check_in_time.py). Writing within the grace doesn't cancel it:
+    # "come back" is what does. It shows on the lock screen like any message.
     "gateway_check_in_offer": (
-        "Would you like me to check on you later today? "
-        "I'd send you one message in {when}, and nothing else."
+        "Would you like me to check on you {day}? "
+        "I'd send you one message {at}, and nothing else."
     ),
     "gateway_check_in_agreed": (
-        "OK. I'll send you one message in {when}. "
-        "If you write to me before then, I won't send it.\n"
+        "OK. I'll send you one message {day}, {at}. "
+        "If you come back and write to me before then, I won't send it. "
+        "It will show on your phone like any message, so others may see it.\n"
         f"{EMERGENCY}"
     ),
     "gateway_check_in_declined": (

@@ -63,7 +63,8 @@ WAIT_AT_MOST = {CRISIS: 1.0, UNDER_WAY: 10.0, NEW: 3.5}
 # a real answer in a few seconds is worth the wait, a long one is not.
 NEW_EXPECT_AT_MOST = 3.0
 # How long Rasa may take to read a message held for staff before the gateway's own
-# crisis check decides (a read is ~0.1 s; a Rasa that hangs must not hold up a crisis).
+# crisis check decides, or a typed answer to the check-in's offer before it goes to
+# Rasa as usual (a read is ~0.1 s; a Rasa that hangs must not hold up a crisis).
 HELD_READ_SECONDS = 3
 # When a new visitor may try again.
 BUSY_RETRY_SECONDS = 20
@@ -259,17 +260,19 @@ class Conversations:
             buttons, last_asked, handoff = (
                 ([], None, None) if started else await self.store.turn_context(session_id))
             placed, crisis = admitted or (None, None)
-            if self.check_ins and channel in check_in.CHANNELS and not started:
-                await self.check_ins.wrote(session_id)  # a check-in agreed to earlier isn't needed
+            tapped = next((b for b in buttons if b.get("payload") == text), None)
+            agreed = check_in.answer_in(tapped["payload"]) if tapped and self.check_ins else None
+            # A check-in agreed to earlier isn't needed: they are back. (Not the offer's own
+            # button tapped again: that is the same answer, handled below.)
+            if self.check_ins and channel in check_in.CHANNELS and not started and not agreed:
+                await self.check_ins.wrote(session_id)
             if not admitted and not held_for_staff(handoff):
                 # Before anything is stored: a new visitor may be told it's too busy.
                 placed, crisis = await self._wait_for_rasa(
                     places, clean, new=last_asked is None and handoff is None)
-            tapped = next((b for b in buttons if b.get("payload") == text), None)
             helped = feedback.answer_in(tapped["payload"]) if tapped else None
             if helped:
                 return await self._helped(session_id, tapped["title"], helped, handoff, channel)
-            agreed = check_in.answer_in(tapped["payload"]) if tapped and self.check_ins else None
             if agreed:
                 return await self._check_in_answer(session_id, tapped["title"], agreed, handoff)
             if tapped:
@@ -291,10 +294,13 @@ class Conversations:
                         or (kind is None and is_answer(await self.assistant.intent(for_assistant), clean))):
                     await self.keep_answer(session_id, held, clean)
                     shown, for_assistant, kind = PLACEHOLDERS[held], HELD_PAYLOAD, None
-                # A typed "yes" or "no" to the check-in's offer: Rasa only reads it.
+                # A typed "yes" or "no" to the check-in's offer: Rasa only reads it, briefly.
+                # Never when Rasa is too busy or the gateway's own check saw a crisis: the
+                # crisis reply must not wait for it, nor a "yes" stand in for it.
                 if last_asked == check_in.OFFER and kind is None and self.check_ins \
-                        and not held_for_staff(handoff):
-                    agreed = check_in.TYPED.get(await self.assistant.intent(for_assistant))
+                        and not held_for_staff(handoff) and placed is not False and not crisis:
+                    agreed = check_in.TYPED.get(
+                        await self.assistant.intent(for_assistant, HELD_READ_SECONDS))
                     if agreed:
                         return await self._check_in_answer(session_id, shown, agreed, handoff)
             # Nothing stored: erased while this message waited its turn. It must not reach Rasa.

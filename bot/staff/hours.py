@@ -16,6 +16,12 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 _PART = re.compile(r"^\s*([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
+def clock(moment: datetime) -> str:
+    """'6pm', '9:30am', as a person says the time."""
+    hour = moment.strftime("%I").lstrip("0") + (moment.strftime(":%M") if moment.minute else "")
+    return hour + ("am" if moment.hour < 12 else "pm")
+
+
 class SupportHours:
     def __init__(self, spec: str = "", timezone: str = "Europe/London") -> None:
         self.zone = ZoneInfo(timezone)
@@ -71,14 +77,12 @@ class SupportHours:
         if opening is None:
             return None
         local = self._local(now)
-        hour = opening.strftime("%I").lstrip("0") + (opening.strftime(":%M") if opening.minute else "")
-        clock = hour + ("am" if opening.hour < 12 else "pm")
         days = (opening.date() - local.date()).days
         if days == 0:
-            return f"today at {clock}"
+            return f"today at {clock(opening)}"
         if days == 1:
-            return f"tomorrow at {clock}"
-        return f"on {DAY_NAMES[opening.weekday()]} at {clock}"
+            return f"tomorrow at {clock(opening)}"
+        return f"on {DAY_NAMES[opening.weekday()]} at {clock(opening)}"
 
     def _local(self, now: Optional[datetime]) -> datetime:
         return (now or datetime.now(self.zone)).astimezone(self.zone)

@@ -34,7 +34,9 @@ class CheckInTables(Database):
         """The person said yes. False if there is nothing a yes may schedule."""
         return await self._run(lambda db: db.execute(text(
             "UPDATE check_ins SET status = 'scheduled', agreed_at = :agreed, due_at = :due,"
-            " give_up_at = :give_up, sealed_address = :sealed, attempts = 0, leased_until = 0"
+            " give_up_at = :give_up, sealed_address = :sealed, attempts = 0,"
+            # One being sent keeps its lease, so that it is marked sent (check_in_sent).
+            " leased_until = CASE WHEN status = 'scheduled' THEN leased_until ELSE 0 END"
             f" WHERE session_id = :s AND status IN {MAY_AGREE}"),
             {"s": session_id, "agreed": agreed_at, "due": due_at, "give_up": give_up_at,
              "sealed": sealed_address}).rowcount == 1)
@@ -47,9 +49,10 @@ class CheckInTables(Database):
 
     async def cancel_check_in(self, session_id: str, agreed_before: Optional[float] = None) -> bool:
         """Not to be sent after all. `agreed_before`: only if the person said yes
-        before then (they wrote again after the grace period)."""
+        before then (they wrote again after the grace period). The lease stays: one
+        already on its way is still marked sent (check_in_sent)."""
         return await self._run(lambda db: db.execute(text(
-            "UPDATE check_ins SET status = 'cancelled', sealed_address = NULL, leased_until = 0"
+            "UPDATE check_ins SET status = 'cancelled', sealed_address = NULL"
             " WHERE session_id = :s AND status = 'scheduled'"
             + (" AND agreed_at < :before" if agreed_before is not None else "")),
             {"s": session_id, "before": agreed_before}).rowcount == 1)
@@ -63,12 +66,14 @@ class CheckInTables(Database):
 
     async def lease_due_check_ins(self, now: float, lease_seconds: float,
                                   limit: int = 20) -> List[Dict[str, Any]]:
-        """Scheduled check-ins due now, each leased to this gateway for `lease_seconds`
-        (one conditional UPDATE each: of two gateways on one store, one gets a row)."""
+        """Scheduled check-ins due now and not past their give_up_at, each leased to this
+        gateway for `lease_seconds` (one conditional UPDATE each: of two gateways on one
+        store, one gets a row)."""
         def work(db):
             due = [row[0] for row in db.execute(text(
                 "SELECT session_id FROM check_ins WHERE status = 'scheduled' AND due_at <= :now"
-                " AND leased_until <= :now ORDER BY due_at LIMIT :n"), {"now": now, "n": limit})]
+                " AND give_up_at > :now AND leased_until <= :now ORDER BY due_at LIMIT :n"),
+                {"now": now, "n": limit})]
             leased = []
             for session_id in due:
                 if db.execute(text(
@@ -83,6 +88,13 @@ class CheckInTables(Database):
             return leased
         return await self._run(work)
 
+    async def give_up_late_check_ins(self, now: float) -> int:
+        """Scheduled check-ins past their give_up_at (a gateway was down, or the provider
+        was, until the window closed): `failed`, the address wiped. How many."""
+        return await self._run(lambda db: db.execute(text(
+            "UPDATE check_ins SET status = 'failed', sealed_address = NULL, leased_until = 0"
+            " WHERE status = 'scheduled' AND give_up_at <= :now"), {"now": now}).rowcount)
+
     async def still_leased(self, session_id: str, leased_until: float) -> bool:
         """Still scheduled, and still this gateway's to send (nobody cancelled it meanwhile)."""
         return await self._run(lambda db: db.execute(text(
@@ -90,11 +102,14 @@ class CheckInTables(Database):
             " AND leased_until = :until"), {"s": session_id, "until": leased_until}).first()
             is not None)
 
-    async def check_in_sent(self, session_id: str, now: float) -> None:
+    async def check_in_sent(self, session_id: str, now: float, leased_until: float) -> None:
+        """Sent under this lease: `sent`, even if it was cancelled or declined while it
+        was on its way (it reached the person all the same)."""
         await self._run(lambda db: db.execute(text(
             "UPDATE check_ins SET status = 'sent', sealed_address = NULL, sent_at = :now,"
-            " attempts = attempts + 1, leased_until = 0 WHERE session_id = :s AND status = 'scheduled'"),
-            {"s": session_id, "now": now}))
+            " attempts = attempts + 1, leased_until = 0 WHERE session_id = :s"
+            " AND leased_until = :until AND status IN ('scheduled', 'cancelled', 'declined')"),
+            {"s": session_id, "now": now, "until": leased_until}))
 
     async def check_in_attempt_failed(self, session_id: str, next_attempt_at: float,
                                       give_up: bool) -> None:

@@ -7,16 +7,25 @@ WhatsApp's servers faked on loopback (tests/support/fake_provider.py). A gateway
 before it is due, and two gateway processes: tests/stack/test_check_ins.py."""
 import asyncio
 import itertools
+import os
+import re
 import secrets
+import subprocess
 import time
+from datetime import datetime, timedelta, timezone
+from typing import Tuple
 
 import pytest
+from sqlalchemy import text as sql
 
 from bot.conversation import check_in
-from bot.conversation.check_in import CheckInSettingsError
+from bot.conversation.check_in_time import CheckInSettingsError
+from bot.conversation.replies import domain_reply
 from bot.messaging import check_ins as schedule
 from bot.messaging.shared import user_hash
+from bot.staff.hours import clock
 from bot.store import Store
+from tests.conftest import ROOT
 from tests.support.fake_rasa import utter
 from tests.support.gateways import gateway_app, running
 from tests.support.messaging_apps import (
@@ -34,12 +43,26 @@ CHATS = itertools.count(610_000_000 + secrets.randbelow(10_000_000))
 KEY = b"one channel id key for every start"
 REDIS = "redis://127.0.0.1:6379/0"
 DID_THIS_HELP = "/did_this_help_four_steps_yes"
-OFFER = "Would you like me to check on you later today?"
+OFFER = "Would you like me to check on you"
+# When, as said by day (which day depends on the hour the test runs at).
+BY_DAY = r"(later today|this morning|tomorrow morning|tomorrow)"
 CHECK_IN = "Hi, it's the support chat. You asked me to check on you."
 
 
 def apps(provider, **more) -> dict:
-    return {**telegram_settings(provider), **whatsapp_settings(provider), "channel_id_key": KEY, **more}
+    """Telegram and WhatsApp on; no night (CHECK_IN_NIGHT empty), so that a check-in
+    due in seconds is sent in seconds whatever the hour."""
+    return {**telegram_settings(provider), **whatsapp_settings(provider), "channel_id_key": KEY,
+            "check_in_night": "", **more}
+
+
+def night_now() -> Tuple[str, datetime]:
+    """A CHECK_IN_NIGHT (in UTC) that it is now, whatever the hour the test runs at:
+    from an hour ago to six hours from now (so 4 hours after a yes is in it); and when
+    it ends."""
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    ends = now + timedelta(hours=6)
+    return f"{now - timedelta(hours=1):%H:%M}-{ends:%H:%M}", ends
 
 
 def to_telegram(chat):
@@ -117,7 +140,8 @@ async def test_offered_on_telegram_after_did_this_help_and_a_yes_schedules_it(ra
     chat = next(CHATS)
     async with running(rasa, database_url=database_url, **apps(provider)) as gw:
         offer = await offered(gw, rasa, provider, chat)
-        assert words(offer) == (f"{OFFER} I'd send you one message in about 4 hours, and nothing else.")
+        assert re.fullmatch(rf"{OFFER} {BY_DAY}\? I'd send you one message in about 4 hours, and nothing else\.",
+                            words(offer))
         assert offer["json"]["reply_markup"]["inline_keyboard"] == [
             [{"text": "Yes, please", "callback_data": "/check_in_yes"}],
             [{"text": "No thanks", "callback_data": "/check_in_no"}]]
@@ -127,8 +151,9 @@ async def test_offered_on_telegram_after_did_this_help_and_a_yes_schedules_it(ra
         before = time.time()
         await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
         said = await arrives(provider, to_telegram(chat), "OK.", since)
-        assert words(said).startswith("OK. I'll send you one message in about 4 hours. "
-                                      "If you write to me before then, I won't send it.\n")
+        assert re.match(rf"OK\. I'll send you one message {BY_DAY}, in about 4 hours\. "
+                        r"If you come back and write to me before then, I won't send it\. "
+                        r"It will show on your phone like any message, so others may see it\.\n", words(said))
         assert "999" in words(said) and "116 123" in words(said)
         row = await gw.store.check_in(session)
         assert row["status"] == "scheduled" and before <= row["agreed_at"] <= time.time()
@@ -194,6 +219,54 @@ async def test_offered_on_whatsapp_with_short_titles_and_a_typed_yes_works(rasa,
         session = await session_of(gw, number, "whatsapp")
         assert (await gw.store.check_in(session))["status"] == "scheduled"
         assert rasa.sent() == ["no thanks"] and rasa.parsed() == ["yes please"]  # only read
+
+
+async def test_a_crisis_typed_after_the_offer_while_rasa_is_full_gets_the_crisis_reply_at_once(
+        rasa, provider, sqlite_url):
+    """Rasa has no place free (here: one place, taken by a message it is stuck on) and
+    can't read anything (parse hangs): the gateway's own crisis check answers, and a
+    typed message after the offer is not first sent to be read as a yes or a no."""
+    chat, other = next(CHATS), next(CHATS)
+    rasa.says("hold on", hang=True)
+    async with running(rasa, database_url=sqlite_url, rasa_in_flight=1, **apps(provider)) as gw:
+        await offered(gw, rasa, provider, chat)
+        webhooks = len([c for c in rasa.calls if c.route == "webhook"])
+        await telegram_says(gw, other, "hold on")  # takes the one place, and keeps it
+        await rasa.wait_for("webhook", webhooks + 1)
+        rasa.hang("parse")
+        since = len(provider.requests)
+        await telegram_says(gw, chat, "i want to end it all")
+        await arrives(provider, to_telegram(chat), domain_reply("utter_crisis", "telegram")["text"][:40],
+                      since, timeout=6)
+        assert rasa.parsed() == []
+        assert (await gw.store.check_in(await session_of(gw, chat)))["status"] == "offered"
+        rasa.release()
+
+
+async def test_at_night_a_yes_is_told_the_real_time_and_nothing_is_sent_until_morning(rasa, provider, sqlite_url):
+    """4 hours after the yes falls in CHECK_IN_NIGHT: it waits for the night's end, and
+    the offer and the yes say when. One due at night all the same (a retry, every
+    gateway down when it fell due) is not sent then either."""
+    chat = next(CHATS)
+    night, ends = night_now()
+    async with running(rasa, database_url=sqlite_url,
+                       **apps(provider, check_in_night=night, support_timezone="UTC")) as gw:
+        offer = await offered(gw, rasa, provider, chat)
+        assert f"? I'd send you one message at about {clock(ends)}, and nothing else." in words(offer)
+        since = len(provider.requests)
+        await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
+        said = await arrives(provider, to_telegram(chat), "OK.", since)
+        assert re.match(rf"OK\. I'll send you one message {BY_DAY}, at about {clock(ends)}\. ", words(said))
+        session = await session_of(gw, chat)
+        row = await gw.store.check_in(session)
+        assert row["due_at"] == ends.timestamp()
+        assert row["give_up_at"] == pytest.approx(row["agreed_at"] + 23 * 3600)
+        await gw.store._run(lambda db: db.execute(sql(
+            "UPDATE check_ins SET due_at = :now WHERE session_id = :s"), {"now": time.time() - 1, "s": session}))
+        gw.chats.bus.publish(check_in.TOPIC, {"type": "scheduled"})  # look now
+        await asyncio.sleep(2)
+        assert delivered(provider, to_telegram(chat), 0, CHECK_IN) == []
+        assert (await gw.store.check_in(session))["status"] == "scheduled"
 
 
 async def test_a_no_declines_and_a_typed_no_too(rasa, provider, sqlite_url):
@@ -296,6 +369,35 @@ async def test_when_due_it_is_sent_once_with_the_steps_left_and_the_numbers(rasa
         assert rasa.sent(session)[-1] == "/ask_next"
 
 
+async def test_the_person_writing_while_it_is_being_sent_is_answered_at_once_and_it_counts_as_sent(
+        rasa, provider, sqlite_url):
+    """The provider takes its time over the check-in (with retries, up to about 43 s):
+    the conversation isn't held meanwhile, so the person's own message (it could be a
+    crisis) is answered at once. Written after the grace, it would cancel the check-in,
+    but that is on its way already: stored once, marked sent, never sent again."""
+    chat = next(CHATS)
+    settings = apps(provider, check_in_after_minutes=0.02, check_in_grace_minutes=0)
+    async with running(rasa, database_url=sqlite_url, **settings) as gw:
+        session = await agreed(gw, rasa, provider, chat)
+        provider.slow(3, lambda r: CHECK_IN in str(r["json"]))
+        try:
+            await arrives(provider, to_telegram(chat), CHECK_IN, timeout=15)  # taken, not yet answered
+            webhooks = len([c for c in rasa.calls if c.route == "webhook"])
+            started = time.monotonic()
+            await telegram_says(gw, chat, "im ok now")
+            await rasa.wait_for("webhook", webhooks + 1)
+            assert time.monotonic() - started < 1.5
+        finally:
+            provider.slow(0)
+        row = await status_becomes(gw, session, "sent")
+        assert row["sealed_address"] is None and row["attempts"] == 1
+        transcript = await gw.store.messages_after(session, 0)
+        assert [m.get("response") for m in transcript].count("gateway_check_in") == 1
+        assert [m["text"] for m in transcript if m["from"] == "user"][-1] == "im ok now"
+        await asyncio.sleep(1.5)
+        assert len(delivered(provider, to_telegram(chat), 0, CHECK_IN)) == 1
+
+
 async def test_writing_again_after_the_grace_cancels_it_and_within_it_does_not(rasa, provider, sqlite_url):
     keeps, cancels = next(CHATS), next(CHATS)
     settings = apps(provider, check_in_after_minutes=0.08, check_in_grace_minutes=0.01)  # 4.8 s, 0.6 s
@@ -311,6 +413,21 @@ async def test_writing_again_after_the_grace_cancels_it_and_within_it_does_not(r
         await status_becomes(gw, kept, "sent")
         await asyncio.sleep(1)
         assert delivered(provider, to_telegram(cancels), 0, CHECK_IN) == []
+
+
+async def test_yes_tapped_again_after_the_grace_keeps_it_rather_than_cancelling_it(rasa, provider, sqlite_url):
+    """The old "Yes, please" button is still on screen: tapping it later is the same
+    answer again, not the person writing about something else."""
+    chat = next(CHATS)
+    settings = apps(provider, check_in_grace_minutes=0.01)  # 0.6 s
+    async with running(rasa, database_url=sqlite_url, **settings) as gw:
+        session = await agreed(gw, rasa, provider, chat)
+        await asyncio.sleep(0.8)
+        since = len(provider.requests)
+        await telegram_sends(gw, telegram_tap(chat, "/check_in_yes"))
+        await arrives(provider, to_telegram(chat), "OK. I'll send you one message", since)
+        assert delivered(provider, to_telegram(chat), since, "Sorry") == []
+        assert (await gw.store.check_in(session))["status"] == "scheduled"
 
 
 async def test_delete_my_chat_takes_the_check_in_with_it(rasa, provider, database_url):
@@ -364,6 +481,28 @@ async def test_the_provider_down_is_retried_then_given_up(rasa, provider, sqlite
         assert delivered(provider, to_telegram(lost), 0, CHECK_IN) == []
 
 
+async def test_a_send_that_raises_is_a_failed_attempt_retried_with_back_off(rasa, provider, sqlite_url,
+                                                                              monkeypatch):
+    """Not only a send the provider refused: one that raised (a bug, a surprise in the
+    provider's answer) is counted, retried later, and given up at the end of the window,
+    never retried every lease period for ever."""
+    monkeypatch.setattr(schedule, "RETRY_FIRST_SECONDS", 0.2)
+    monkeypatch.setattr(schedule, "RETRY_MAX_SECONDS", 0.4)
+    monkeypatch.setattr(check_in, "GIVE_UP_AFTER_SECONDS", 3)
+    chat = next(CHATS)
+    async with running(rasa, database_url=sqlite_url, **apps(provider, check_in_after_minutes=0.02)) as gw:
+        tries = []
+
+        async def raises(address, message):
+            tries.append(time.monotonic())
+            raise RuntimeError("a surprise")
+
+        gw.chats.deliverers["telegram"] = raises
+        session = await agreed(gw, rasa, provider, chat)
+        row = await status_becomes(gw, session, "failed", timeout=10)
+        assert row["sealed_address"] is None and row["attempts"] == len(tries) >= 3
+
+
 async def test_it_survives_a_restart_and_a_key_it_cannot_open_is_given_up(rasa, provider, sqlite_url):
     kept, lost = next(CHATS), next(CHATS)
     settings = apps(provider, check_in_after_minutes=0.05)
@@ -401,10 +540,33 @@ async def test_two_gateways_on_postgresql_and_redis_send_each_once(rasa, provide
         assert [len(delivered(provider, to_telegram(chat), 0, CHECK_IN)) for chat in chats] == [1] * 4
 
 
-def test_settings_outside_the_24_hour_window_stop_the_start():
+def test_settings_outside_the_24_hour_window_stop_the_start(provider):
+    telegram = telegram_settings(provider)
     with pytest.raises(CheckInSettingsError, match="CHECK_IN_AFTER_MINUTES must be above 0 and at most 1200"):
-        gateway_app(check_in_after_minutes=1201)
+        gateway_app(check_in_after_minutes=1201, **telegram)
     with pytest.raises(CheckInSettingsError, match="shorter than RETENTION_HOURS"):
-        gateway_app(check_in_after_minutes=120, retention_hours=1)
+        gateway_app(check_in_after_minutes=120, retention_hours=1, **telegram)
     with pytest.raises(CheckInSettingsError):
-        gateway_app(check_in_after_minutes=0)
+        gateway_app(check_in_after_minutes=0, **whatsapp_settings(provider))
+    with pytest.raises(CheckInSettingsError, match="shorter than RETENTION_HOURS"):
+        gateway_app(retention_hours=4, **telegram)
+    with pytest.raises(CheckInSettingsError, match="together can make a check-in wait 1260 minutes"):
+        gateway_app(check_in_after_minutes=600, **telegram)  # with the default night, 22:00-08:00
+
+
+async def test_a_night_that_cant_be_read_stops_the_start_saying_what_to_fix(sqlite_url):
+    """As the team would see it: `python -m bot` says what to fix, and stops."""
+    done = await asyncio.to_thread(
+        subprocess.run, [str(ROOT / ".venv" / "bin" / "python"), "-m", "bot"], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DATABASE_URL": sqlite_url, "CHECK_IN_NIGHT": "10pm to 8am",
+             "TELEGRAM_BOT_TOKEN": "123:token", "TELEGRAM_WEBHOOK_SECRET": "secret"})
+    assert done.returncode == 1
+    assert "CHECK_IN_NIGHT: can't read '10pm to 8am'; write it like '22:00-08:00'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_web_only_gateway_starts_whatever_the_check_in_settings(sqlite_url):
+    """No messaging app, no check-in: its settings can't stop the web chat starting."""
+    gateway_app(database_url=sqlite_url, retention_hours=4)
+    gateway_app(database_url=sqlite_url, check_in_after_minutes=1201)

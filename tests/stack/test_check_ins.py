@@ -15,8 +15,9 @@ from tests.support.messaging_apps import telegram, telegram_tap, telegram_text
 from tests.support.processes import Process
 
 CHATS = itertools.count(640_000_000 + secrets.randbelow(10_000_000))
-# Due 6 s after the yes: time to kill the gateway first.
-SOON = {"CHECK_IN_AFTER_MINUTES": "0.1"}
+# Due 6 s after the yes: time to kill the gateway first. No night (CHECK_IN_NIGHT empty):
+# otherwise, run at night, it would wait for the morning.
+SOON = {"CHECK_IN_AFTER_MINUTES": "0.1", "CHECK_IN_NIGHT": ""}
 DUE_SECONDS = 6
 REDIS = "redis://127.0.0.1:6379/0"
 # To the end of the four steps, as a person writes it; then no to a person.
@@ -63,7 +64,8 @@ def agreed(provider, chat, taps_on, writes_on=None) -> float:
     since = len(provider.requests)
     assert telegram(taps_on, telegram_tap(chat, "/check_in_yes"))[0] == 200
     [ok] = provider.wait_for(lambda r: to_chat(chat)(r) and r["json"]["text"].startswith("OK."), since=since)
-    assert ok["json"]["text"].startswith("OK. I'll send you one message in about a minute.")
+    assert ok["json"]["text"].startswith("OK. I'll send you one message ")
+    assert ", in about a minute. " in ok["json"]["text"]
     return time.monotonic()
 
 

@@ -1,12 +1,13 @@
 """A stand-in for Telegram's and WhatsApp's servers, on loopback, in a thread.
 
 It records every request the gateway makes and can be told to fail the next N
-requests (an outage) to check the gateway retries and survives.
+requests (an outage) to check the gateway retries and survives, or to answer some
+requests late (`slow`: a provider taking its time).
 """
 import asyncio
 import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 from aiohttp import web
 
@@ -15,11 +16,17 @@ class FakeProvider:
     def __init__(self) -> None:
         self.requests: List[Dict[str, Any]] = []
         self.fail_next = 0
+        self._slow: Tuple[float, Callable[[Dict[str, Any]], bool]] = (0.0, lambda record: False)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.port = 0
         threading.Thread(target=self._serve, daemon=True).start()
         self._ready.wait(10)
+
+    def slow(self, seconds: float, which: Callable[[Dict[str, Any]], bool] = lambda record: True) -> None:
+        """Requests for which `which(record)` holds (a record as in `requests`) are
+        recorded at once and answered `seconds` later; slow(0): none from now on."""
+        self._slow = (seconds, which)
 
     @property
     def url(self) -> str:
@@ -51,6 +58,9 @@ class FakeProvider:
         else:
             record["json"] = await request.json()
         self.requests.append(record)
+        seconds, which = self._slow
+        if seconds and which(record):
+            await asyncio.sleep(seconds)
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.json_response({"ok": False, "description": "outage"}, status=502)

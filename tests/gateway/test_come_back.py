@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot import retention
+from bot.conversation.come_back_code import BITS, UNFIT, WORDS, WORDS_IN_A_CODE
 from bot.conversation.turn import new_session_id
 from bot.store import engine_url
-from bot.web.come_back import BITS, NOT_OPENED, UNFIT, WORDS, WORDS_IN_A_CODE
+from bot.web.come_back import NOT_OPENED
 from tests.gateway.test_turn import stored_bytes
 from tests.support.counts import raw_counts
 from tests.support.gateways import running

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
 
-from bot.web.come_back import NOT_OPENED, WORDS, WORDS_IN_A_CODE
+from bot.conversation.come_back_code import WORDS, WORDS_IN_A_CODE
+from bot.web.come_back import NOT_OPENED
 from tests.support.browser import ARTIFACTS, WAIT_MS, send, serious_accessibility_problems, tap
 from tests.support.handoff_clients import Staff, add_staff
 from tests.support.processes import call

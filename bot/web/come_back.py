@@ -2,7 +2,8 @@
 is closed or quick exit pressed, with no account, email or phone number
 (docs/privacy.md, "The come-back code").
 
-    POST /api/chat/{session}/code   -> 201 {"code": "seven words"}: a new code; an older one stops working
+    POST /api/chat/{session}/code   {"replace": bool}? -> 201 {"code": "seven words"}; 409 if the
+                                    chat has a code and replace isn't true (then the old one stops working)
     POST /api/chat/resume           {"code": str} -> 200 {"session": str}, or 404 after a pause
 
 A code's words, how it is read back and what the store keeps of it are
@@ -26,7 +27,7 @@ from bot.conversation.come_back_code import code_hash, new_code, normalised
 from bot.conversation.turn import Conversations
 from bot.errors import Problem
 from bot.keys import CONVERSATIONS, SETTINGS
-from bot.web.checks import check_session, read_json_object
+from bot.web.checks import check_session, json_object, read_json_object
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ MAX_CODE_CHARS = 200
 
 NOT_OPENED = ("That code didn't open a chat. Check the words and try again, or start a new chat. "
               "A code stops working when its chat is deleted or a new code is made.")
+ALREADY = ("This chat already has a code. If you've lost it, you can make a new one, "
+           "and the old one will stop working.")
 NO_CHAT = "No such conversation."  # as GET /api/chat/{session}/messages says it
 
 
@@ -44,11 +47,19 @@ def conversations(request: web.Request) -> Conversations:
 
 async def make_code(request: web.Request) -> web.Response:
     """Knowing the session id (192 random bits the page holds) is the authority, as
-    for GET /api/chat/{session}/messages."""
+    for GET /api/chat/{session}/messages. A chat that has a code keeps it unless the
+    body says {"replace": true}: a page that forgot the code (a reload, a return with
+    it) must not end it without a word."""
     session = check_session(request.match_info["session"])
+    raw = await request.read()
+    replace = json_object(raw).get("replace", False) if raw else False
+    if not isinstance(replace, bool):
+        raise Problem(400, "'replace' must be true or false.")
     chats = conversations(request)
     code = new_code()
-    if not await chats.store.replace_come_back_code(session, code_hash(code)):
+    if not await chats.store.save_come_back_code(session, code_hash(code), replace):
+        if not replace and await chats.channel_of(session) == "web":
+            raise Problem(409, ALREADY)
         raise Problem(404, NO_CHAT)
     await chats.insights.come_back("made")
     return web.json_response({"code": code}, status=201)

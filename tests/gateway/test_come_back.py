@@ -17,7 +17,7 @@ from bot import retention
 from bot.conversation.come_back_code import BITS, UNFIT, WORDS, WORDS_IN_A_CODE
 from bot.conversation.turn import new_session_id
 from bot.store import engine_url
-from bot.web.come_back import NOT_OPENED
+from bot.web.come_back import ALREADY, NOT_OPENED
 from tests.gateway.test_turn import stored_bytes
 from tests.support.counts import raw_counts
 from tests.support.gateways import running
@@ -39,8 +39,9 @@ async def post(gw, path, body=None, raw=None):
         return response.status, await response.json()
 
 
-async def new_code(gw, session):
-    status, body = await post(gw, f"/api/chat/{session}/code")
+async def new_code(gw, session, replace=None):
+    """A code for the session: its first, or (`replace` True) a new one in place of it."""
+    status, body = await post(gw, f"/api/chat/{session}/code", None if replace is None else {"replace": replace})
     assert status == 201, body
     return body["code"]
 
@@ -93,14 +94,28 @@ async def test_the_code_goes_on_with_the_same_conversation_from_a_new_page(gw):
     assert (await gw.transcript(session))[2]["text"] == "i'm back"
 
 
-async def test_a_new_code_ends_the_old_one(gw, database_url):
+async def test_a_chat_with_a_code_gets_a_new_one_only_when_asked_to_replace_it(gw, database_url):
+    """The page forgets a code at a reload: asking again must not end the code the
+    person wrote down without a word (409), unless they ask for a new one."""
     session = await gw.start("hi")
     old = await new_code(gw, session)
-    new = await new_code(gw, session)
+    for body in (None, {}, {"replace": False}):
+        assert await post(gw, f"/api/chat/{session}/code", body) == (409, {"error": ALREADY}), body
+    assert await resume(gw, old) == (200, {"session": session})  # still works
+    for raw in (b"not json", b"[]", b'{"replace": "yes"}', b'{"replace": 1}'):
+        status, body = await post(gw, f"/api/chat/{session}/code", raw=raw)
+        assert status == 400 and body["error"], raw
+    assert await resume(gw, old) == (200, {"session": session})
+
+    new = await new_code(gw, session, replace=True)
     assert old != new
     assert await resume(gw, old) == FAILED
     assert await resume(gw, new) == (200, {"session": session})
     assert len(come_back_rows(database_url)) == 1  # one a conversation
+    fresh = await gw.start("hi")  # replace on a chat with no code yet makes its first
+    assert await resume(gw, await new_code(gw, fresh, replace=True)) == (200, {"session": fresh})
+    counts = await raw_counts(database_url)
+    assert counts["come_back_made"] == 3  # a 409 makes nothing
 
 
 async def test_delete_my_chat_and_retention_end_the_code_with_the_chat(gw, database_url):
@@ -126,7 +141,7 @@ async def test_delete_my_chat_and_retention_end_the_code_with_the_chat(gw, datab
 async def test_every_code_that_opens_nothing_gets_the_same_answer(gw, database_url):
     session = await gw.start("hi")
     replaced = await new_code(gw, session)
-    await new_code(gw, session)
+    await new_code(gw, session, replace=True)
     deleted_session = await gw.start("hi")
     deleted = await new_code(gw, deleted_session)
     await gw.chats.forget(deleted_session)

@@ -261,3 +261,46 @@ def test_a_code_is_never_shown_for_another_chat(stack, browser):
     assert status == 201 and shown != code
     assert resumes(stack, shown) == page.evaluate("() => sessionStorage.getItem('chat-session')")
     context.close()
+
+
+def left_as(page, base):
+    """Presses quick exit on a page whose way out is held (the exit address never
+    answers, see below) and reads it as it is left: what the code's panel and the
+    "I have a code" box still show. Playwright can't read a page while its navigation
+    is pending, so a listener added after the page's own reads it at once."""
+    seen = []
+    page.expose_function("leftAs", lambda state: seen.append(state))
+    page.evaluate("""() => document.getElementById("quick-exit").addEventListener("click", () => window.leftAs({
+        words: document.getElementById("code-words").textContent,
+        panelHidden: document.getElementById("code-panel").hidden,
+        typed: document.getElementById("resume-code").value}))""")
+    page.click("#quick-exit", no_wait_after=True)  # the navigation it starts never ends
+    for _ in range(WAIT_MS // 100):
+        if seen:
+            break
+        page.wait_for_timeout(100)
+    assert page.url == base + "/"  # still here: leaving is held
+    return seen[0]
+
+
+def test_quick_exit_blanks_a_code_on_screen_and_one_being_typed_before_the_page_goes(stack, browser):
+    """Quick exit blanks the screen first, in case leaving takes a moment: here the weather
+    page never answers, so the chat page stays in view."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.route(stack["env"]["QUICK_EXIT_URL"], lambda route: None)  # held: never answered
+    code = " ".join(secrets.choice(WORDS) for _ in range(WORDS_IN_A_CODE))
+
+    page = context.new_page()
+    page.goto(stack["base"] + "/")
+    page.click("#have-code")
+    page.fill("#resume-code", code)
+    assert left_as(page, stack["base"])["typed"] == ""
+
+    page = context.new_page()
+    page.goto(stack["base"] + "/")
+    send(page, "he says he will send the video to my school")
+    status, shown = save_a_code(page)
+    assert status == 201 and shown
+    left = left_as(page, stack["base"])
+    assert left["words"] == "" and left["panelHidden"], left
+    context.close()

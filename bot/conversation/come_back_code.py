@@ -1,5 +1,6 @@
 """The come-back code's words (docs/privacy.md, "The come-back code"): making one,
-reading one typed back, and what the store keeps of it. Its routes are
+reading one typed back, what the store keeps of it, and finding one typed into a
+message. Its routes are
 bot/web/come_back.py; this module imports nothing of the project's, so that the
 turn (bot/conversation/turn.py) can use it too.
 
@@ -9,6 +10,11 @@ one is hopeless even for someone who never has to say who they are. It is kept
 only as the SHA-256 of its words, lower case with single spaces between
 (code_hash): typed back, case and the spaces, hyphens, commas or full stops
 between the words don't matter (normalised).
+
+A person coming back may type the code into the message box instead of "I have a
+code". The turn puts PLACEHOLDER in its place (hidden) before the message is redacted,
+stored or read by Rasa: staff read the transcript, cases passed on carry it, and the
+words open the chat to anyone. A message that was nothing but a code never reaches Rasa.
 """
 import hashlib
 import importlib.resources
@@ -87,3 +93,36 @@ def normalised(typed: str) -> Optional[str]:
 def code_hash(words: str) -> str:
     """What the store keeps of a code: the SHA-256 of its normalised words."""
     return hashlib.sha256(words.encode()).hexdigest()
+
+
+# A code typed into a message (hidden): words are runs of letters, and anything else
+# between two of them is a separator, however the person typed it.
+LETTERS = re.compile(r"[^\W\d_]+")
+# What a message keeps in the code's place (the redactor's placeholders look the same).
+PLACEHOLDER = "[CODE]"
+# Left of a message when its codes are taken out: nothing but these is nothing at all.
+NOT_WORDS = re.compile(r"[\W_]*")
+
+
+def hidden(text: str) -> str:
+    """The message with each run of WORDS_IN_A_CODE or more code words in a row
+    (whatever is between them) as PLACEHOLDER; only PLACEHOLDER if the rest holds no
+    word or number."""
+    runs, run = [], []
+    for word in [*LETTERS.finditer(text), None]:
+        if word is not None and word.group().casefold() in KNOWN:
+            run.append(word)
+            continue
+        if len(run) >= WORDS_IN_A_CODE:
+            runs.append((run[0].start(), run[-1].end()))
+        run = []
+    if not runs:
+        return text
+    pieces, done = [], 0
+    for start, end in runs:
+        pieces += [text[done:start], PLACEHOLDER]
+        done = end
+    pieces.append(text[done:])
+    if all(NOT_WORDS.fullmatch(piece) for piece in pieces[::2]):
+        return PLACEHOLDER
+    return "".join(pieces)

@@ -14,13 +14,17 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot import retention
-from bot.conversation.come_back_code import BITS, UNFIT, WORDS, WORDS_IN_A_CODE
+from bot.conversation.come_back_code import BITS, PLACEHOLDER, UNFIT, WORDS, WORDS_IN_A_CODE, hidden
+from bot.conversation.replies import reply
 from bot.conversation.turn import new_session_id
+from bot.messaging.shared import user_hash
 from bot.store import engine_url
 from bot.web.come_back import ALREADY, NOT_OPENED
+from tests.gateway.test_messaging_turns import sent_to
 from tests.gateway.test_turn import stored_bytes
 from tests.support.counts import raw_counts
-from tests.support.gateways import running
+from tests.support.gateways import claimed, running
+from tests.support.messaging_apps import telegram_says, telegram_settings
 
 FAIL_SECONDS = 0.3  # COME_BACK_FAIL_SECONDS here: short, to keep the tests fast
 FAILED = (404, {"error": NOT_OPENED})
@@ -239,3 +243,66 @@ async def test_guessing_how_many_bits_a_code_carries_and_how_long_a_failed_try_t
               f" a right code {success:.3f} s.")
         print(f"At 1,000 guesses a second, finding any one of 10,000 codes in use takes {years:.1e} years"
               " on average.")
+
+
+# --- A code typed into the message box ------------------------------------------------
+KEPT_OUT = "gateway_come_back_code"
+
+
+def rasa_got(rasa):
+    """Every text Rasa was sent or asked to read."""
+    return [call.text for call in rasa.calls if call.text]
+
+
+def never_kept(code, transcript, rasa, database_url):
+    """Not one of the code's words in a row anywhere: the transcript, the store's bytes
+    (SQLite), what Rasa got."""
+    assert code not in str(transcript)
+    assert all(hidden(text) == text for text in rasa_got(rasa)), rasa_got(rasa)
+    if database_url.startswith("sqlite"):
+        stored = stored_bytes(database_url).decode("utf-8", "replace").casefold()
+        assert hidden(stored) == stored
+
+
+async def test_a_code_typed_as_a_message_is_kept_out_of_the_chat_and_never_reaches_rasa(
+        gw, rasa, database_url):
+    """A returning person types the code into the chat instead of "I have a code"."""
+    session = await gw.start("he says he'll post my pics")
+    code = await new_code(gw, session)
+    words = code.split(" ")
+    rasa.calls.clear()
+    for typed in (code, "-".join(word.capitalize() for word in words), f'"{", ".join(words)}."'):
+        assert [r["response"] for r in await gw.say(session, typed)] == [KEPT_OUT], typed
+    assert rasa_got(rasa) == []  # nothing but a code: not for Rasa at all
+    # In a sentence: only the code goes (six of its words are not a code).
+    await gw.say(session, f"my code is {code.upper()} and i tried {' '.join(words[:6])} too")
+    assert rasa_got(rasa) == [f"my code is {PLACEHOLDER} and i tried {' '.join(words[:6])} too"]
+    transcript = await gw.transcript(session)
+    assert [m["text"] for m in transcript if m["from"] == "user"][1:] == [
+        PLACEHOLDER, PLACEHOLDER, PLACEHOLDER, rasa_got(rasa)[0]]
+    assert "I have a code" in transcript[3]["text"] and "999" in transcript[3]["text"]
+
+    # While a person from the team holds the chat: they read the placeholder, Rasa nothing.
+    held, _ = await claimed(gw, rasa, await gw.staff_member())
+    rasa.calls.clear()
+    assert [r["response"] for r in await gw.say(held, code)] == [KEPT_OUT]
+    assert rasa_got(rasa) == []
+    never_kept(code, transcript + await gw.transcript(held), rasa, database_url)
+    assert await resume(gw, code) == (200, {"session": session})  # the code still works where it should
+
+
+async def test_a_code_typed_on_telegram_is_kept_out_and_never_reaches_rasa(rasa, provider, sqlite_url):
+    key = b"a channel id key"
+    async with running(rasa, database_url=sqlite_url, **telegram_settings(provider, channel_id_key=key)) as gw:
+        code = await new_code(gw, await gw.start("hi"))
+        chat = 650_000_000 + secrets.randbelow(10_000_000)
+        since = len(provider.requests)
+        rasa.calls.clear()
+        await telegram_says(gw, chat, code.replace(" ", "\n"))
+        assert await sent_to(provider, chat, since) == [reply(KEPT_OUT)["text"]]
+        assert rasa_got(rasa) == []
+        session = await gw.store.session_for_user(user_hash(key, "telegram", str(chat)), "telegram", "none")
+        transcript = await gw.store.messages_after(session, 0)
+        assert [(m["from"], m["text"]) for m in transcript] == [
+            ("user", PLACEHOLDER), ("bot", reply(KEPT_OUT)["text"])]
+        never_kept(code, transcript, rasa, sqlite_url)

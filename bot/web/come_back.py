@@ -11,11 +11,15 @@ bot/conversation/come_back_code.py. We never see addresses, so there is no limit
 address to set: the bits are what make guessing hopeless.
 
 A code that opens nothing is answered with the same 404 and the same words,
-COME_BACK_FAIL_SECONDS after the request came (whether the words were unknown, too
-few, replaced, or their chat deleted or expired), so that neither the answer nor
-its time says why; each one is counted (insights: come_back_failed) and logged
-only as having happened. A body that is not a JSON object, or a `code` that is not
-text or is far longer than any code, is not a guess: 400 at once.
+COME_BACK_FAIL_SECONDS after the request came or later (whether the words were
+unknown, too few, replaced, or their chat deleted or expired), so that neither the
+answer nor its time says why, and one guesser is slowed; each one is counted
+(insights: come_back_failed, in memory and written as one sum now and then, so that
+a flood of guesses is not a flood of writes) and logged only as having happened.
+At most LOOKUPS_AT_ONCE store lookups run at once, gateway-wide: the rest wait
+their turn, and a long wait only makes the answer later, never different. A body
+that is not a JSON object, or a `code` that is not text or is far longer than any
+code, is not a guess: 400 at once.
 """
 import asyncio
 import logging
@@ -26,13 +30,17 @@ from aiohttp import web
 from bot.conversation.come_back_code import code_hash, new_code, normalised
 from bot.conversation.turn import Conversations
 from bot.errors import Problem
-from bot.keys import CONVERSATIONS, SETTINGS
+from bot.keys import COME_BACK_LOOKUPS, CONVERSATIONS, SETTINGS
 from bot.web.checks import check_session, json_object, read_json_object
 
 logger = logging.getLogger(__name__)
 
 # Longer than any code typed with generous spaces: more is not a code at all.
 MAX_CODE_CHARS = 200
+# Store lookups of a code running at once, for the whole gateway (app[COME_BACK_LOOKUPS]):
+# a flood of guesses waits here, not in front of everyone's turns (crisis turns too),
+# which on SQLite share the store's one thread with it.
+LOOKUPS_AT_ONCE = 4
 
 NOT_OPENED = ("That code didn't open a chat. Check the words and try again, or start a new chat. "
               "A code stops working when its chat is deleted or a new code is made.")
@@ -77,9 +85,10 @@ async def resume(request: web.Request) -> web.Response:
     session = None
     if words is not None:
         lasts_since = time.time() - settings.retention_hours * 3600
-        session = await chats.store.come_back_session(code_hash(words), lasts_since)
+        async with request.app[COME_BACK_LOOKUPS]:  # a long wait here only makes it slower
+            session = await chats.store.come_back_session(code_hash(words), lasts_since)
     if session is None:
-        await chats.insights.come_back("failed")
+        chats.insights.tally("come_back_failed")  # written with the others now and then
         logger.info("A come-back code opened no chat.")  # never the code, never a session
         await asyncio.sleep(max(0.0, settings.come_back_fail_seconds - (time.monotonic() - started)))
         raise Problem(404, NOT_OPENED)

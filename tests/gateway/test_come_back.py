@@ -4,6 +4,7 @@ separators; a new code, "delete my chat" and retention end it; every code that o
 nothing gets the same answer after the same time; the store keeps only a hash, the
 logs nothing; insights count it all. And guessing: the bits a code carries and how
 long a failed try takes."""
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -17,9 +18,10 @@ from bot import retention
 from bot.conversation.come_back_code import BITS, PLACEHOLDER, UNFIT, WORDS, WORDS_IN_A_CODE, hidden
 from bot.conversation.replies import reply
 from bot.conversation.turn import new_session_id
+from bot.insights import counts
 from bot.messaging.shared import user_hash
 from bot.store import engine_url
-from bot.web.come_back import ALREADY, NOT_OPENED
+from bot.web.come_back import ALREADY, LOOKUPS_AT_ONCE, NOT_OPENED
 from tests.gateway.test_messaging_turns import sent_to
 from tests.gateway.test_turn import stored_bytes
 from tests.support.counts import raw_counts
@@ -159,7 +161,69 @@ async def test_every_code_that_opens_nothing_gets_the_same_answer(gw, database_u
                 b'{"code": "' + b"x" * 201 + b'"}'):
         status, body = await post(gw, "/api/chat/resume", raw=raw)
         assert status == 400 and body["error"] and body != FAILED[1], raw
+    await gw.chats.insights.write_tally()  # failures are written as one sum now and then
     assert (await raw_counts(database_url))["come_back_failed"] == 10
+
+
+def watched(store, name):
+    """The store's method `name`, still run, recorded: each call's arguments ("calls")
+    and the most running at once ("peak")."""
+    real, seen = getattr(store, name), {"calls": [], "now": 0, "peak": 0}
+
+    async def recorded(*args):
+        seen["calls"].append(args)
+        seen["now"] += 1
+        seen["peak"] = max(seen["peak"], seen["now"])
+        try:
+            return await real(*args)
+        finally:
+            seen["now"] -= 1
+    setattr(store, name, recorded)
+    return seen
+
+
+async def test_a_flood_of_guesses_waits_for_a_few_lookups_and_is_counted_in_one_write(gw, database_url):
+    """Thousands of guesses at once must not each take the store (one thread on SQLite)
+    from the people talking: a few lookups at a time, gateway-wide, and the failures
+    written to insights as one sum now and then. Each still gets the one answer, no
+    sooner than COME_BACK_FAIL_SECONDS; a person's turn meanwhile is answered."""
+    session = await gw.start("hi")
+    right = await new_code(gw, session)
+    lookups = watched(gw.store, "come_back_session")
+    writes = [watched(gw.store, name) for name in ("count", "add_counts") if hasattr(gw.store, name)]
+
+    def failures_written():
+        return [args for seen in writes for args in seen["calls"] if "come_back_failed" in str(args)]
+
+    async def guess():
+        started = time.monotonic()
+        answer = await resume(gw, someone_elses_code())
+        return time.monotonic() - started, answer
+
+    guesses = 300
+    *tries, replied = await asyncio.gather(*(guess() for _ in range(guesses)),
+                                           gw.say(session, "are you still there"))
+    assert replied and all(answer == FAILED and took >= FAIL_SECONDS for took, answer in tries)
+    assert len(lookups["calls"]) == guesses
+    assert lookups["peak"] <= LOOKUPS_AT_ONCE and not failures_written(), (
+        lookups["peak"], len(failures_written()))
+    assert await resume(gw, right) == (200, {"session": session})
+
+    await gw.chats.insights.write_tally()  # as it does now and then, and at shutdown
+    assert len(failures_written()) == 1
+    assert (await raw_counts(database_url))["come_back_failed"] == guesses
+
+
+async def test_failures_tallied_are_written_soon_and_at_shutdown(rasa, sqlite_url, monkeypatch):
+    monkeypatch.setattr(counts, "TALLY_SECONDS", 0.2)
+    async with running(rasa, database_url=sqlite_url, come_back_fail_seconds=0) as gw:
+        for _ in range(3):
+            assert await resume(gw, someone_elses_code()) == FAILED
+        assert "come_back_failed" not in await raw_counts(sqlite_url)  # not yet
+        await asyncio.sleep(0.5)
+        assert (await raw_counts(sqlite_url))["come_back_failed"] == 3
+        assert await resume(gw, someone_elses_code()) == FAILED
+    assert (await raw_counts(sqlite_url))["come_back_failed"] == 4  # written as the gateway stopped
 
 
 async def test_a_code_is_made_only_for_a_web_conversation_that_exists(gw):

@@ -105,7 +105,7 @@ def create_app(settings: Settings, redactor: Redactor = None,
     chats.keep_answer = reporting.hold  # the answers kept out of the conversation, for a case
 
     # The pages, with the fact sheet's numbers in them.
-    app[CHAT_PAGE] = page.render_page(settings.quick_exit_url)
+    app[CHAT_PAGE] = page.render_page(settings.quick_exit_url, retention_hours=settings.retention_hours)
     app[CONSOLE_PAGE] = staff_api.render_console(fact_sheet())
     app[TYPING] = typing = Typing(handoffs)
     app[COME_BACK_LOOKUPS] = asyncio.Semaphore(come_back.LOOKUPS_AT_ONCE)

@@ -226,6 +226,16 @@ async def test_failures_tallied_are_written_soon_and_at_shutdown(rasa, sqlite_ur
     assert (await raw_counts(sqlite_url))["come_back_failed"] == 4  # written as the gateway stopped
 
 
+async def test_the_code_panel_says_how_long_a_chat_lasts_as_the_gateway_keeps_it(rasa, sqlite_url):
+    for hours, lasts in ((48, "2 days"), (36, "36 hours"), (72, "3 days"), (24, "1 day"), (30.5, "30.5 hours")):
+        async with running(rasa, database_url=sqlite_url, retention_hours=hours) as gw, \
+                gw.http.get(gw.base + "/") as response:
+            page = await response.text()
+        panel = page[page.index('<section id="code-panel"'):]
+        panel = panel[:panel.index("</section>")]
+        assert f"It stops working when the chat is deleted: after {lasts} with no messages," in panel, hours
+
+
 async def test_a_code_is_made_only_for_a_web_conversation_that_exists(gw):
     telegram = new_session_id()
     await gw.store.create_session(telegram, "telegram")  # its person never sees its id

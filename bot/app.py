@@ -1,6 +1,7 @@
 """The app factory: builds the gateway from Settings. All the wiring is here: the
 services, who delivers a staff reply on each channel, and the background loops.
 Each feature's module only adds its routes; the app keys are in keys.py."""
+import asyncio
 import functools
 import logging
 
@@ -25,6 +26,7 @@ from bot.insights.counts import Insights
 from bot.keys import (
     AUTH,
     CHAT_PAGE,
+    COME_BACK_LOOKUPS,
     CONSOLE_PAGE,
     CONVERSATIONS,
     HANDOFFS,
@@ -103,9 +105,10 @@ def create_app(settings: Settings, redactor: Redactor = None,
     chats.keep_answer = reporting.hold  # the answers kept out of the conversation, for a case
 
     # The pages, with the fact sheet's numbers in them.
-    app[CHAT_PAGE] = page.render_page(settings.quick_exit_url)
+    app[CHAT_PAGE] = page.render_page(settings.quick_exit_url, retention_hours=settings.retention_hours)
     app[CONSOLE_PAGE] = staff_api.render_console(fact_sheet())
     app[TYPING] = typing = Typing(handoffs)
+    app[COME_BACK_LOOKUPS] = asyncio.Semaphore(come_back.LOOKUPS_AT_ONCE)
 
     # The messaging apps: one HTTP client, replies sent in the background, and a
     # support worker's reply going out the way the person wrote.
@@ -136,6 +139,7 @@ def create_app(settings: Settings, redactor: Redactor = None,
     async def close(app: web.Application) -> None:
         await chats.close()
         await assistant.close()
+        await insights.close()  # what it counted in memory, before the store goes
         await store.close()
 
     # Background loops, stopped in reverse order at shutdown. Before them, replies still on

@@ -32,4 +32,6 @@ CHAT_PAGE = web.AppKey("chat_page", str)
 CONSOLE_PAGE = web.AppKey("staff_console_page", str)
 # The messaging apps: one HTTP client, and the replies being sent in the background.
 HTTP = web.AppKey("provider_http", ProviderHttp)
+# Come-back codes' store lookups running at once, gateway-wide (bot/web/come_back.py).
+COME_BACK_LOOKUPS = web.AppKey("come_back_lookups", asyncio.Semaphore)
 TASKS = web.AppKey("background_tasks", Set[asyncio.Task])

@@ -136,6 +136,13 @@ REPLIES: Dict[str, str] = {
         "{steps}\n"
         f"{EMERGENCY} Under 19? {_SHEET['childline'].name} is free on {_SHEET['childline'].phone}."
     ),
+    # A come-back code typed into the message box (bot/conversation/come_back_code.py): not
+    # kept, not read by the assistant. "I have a code" is on the web page's start only.
+    "gateway_come_back_code": (
+        "That looks like a come-back code, so I haven't kept it here. "
+        "To open the chat it belongs to, open our web chat in a new tab and choose \"I have a code\".\n"
+        f"{EMERGENCY}"
+    ),
     "gateway_slow_down": (
         "I couldn't read that message: they came too fast. I'm still here. "
         "Please wait a minute, then send it again.\n"

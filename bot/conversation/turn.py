@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from bot.bus import offer
-from bot.conversation import check_in, feedback
+from bot.conversation import check_in, come_back_code, feedback
 from bot.conversation.admission import CRISIS, NEW, UNDER_WAY, Admission, NoRoom
 from bot.conversation.assistant import AssistantUnavailable, RasaClient
 from bot.conversation.crisis_floor import CrisisChecks, CrisisFloor
@@ -250,7 +250,8 @@ class Conversations:
         if wait:
             raise RateLimited(wait)
         async with self._turns.hold(session_id), contextlib.AsyncExitStack() as places:
-            clean = normalise(text)
+            # A come-back code typed here is never kept or read (come_back_code.py).
+            clean = come_back_code.hidden(normalise(text))
             # Typed words (button payloads start with "/") are redacted while the store
             # is read: a few milliseconds less on every message. Not while Rasa is busy:
             # a new visitor may be turned away first, before any work is spent on them.
@@ -279,6 +280,8 @@ class Conversations:
                 shown, for_assistant, kind = tapped["title"], tapped["payload"], None
                 if last_asked == CHECK_RISK and for_assistant == "/affirm":
                     crisis = True  # "yes" to "are you thinking about hurting yourself?"
+            elif clean == come_back_code.PLACEHOLDER:  # nothing but a code: not for Rasa
+                return await self._code_kept_out(session_id, handoff)
             else:
                 shown = await (redacting or self.redact(clean))
                 for_assistant, kind = shown.lstrip("/ ") or shown, kind_of_text(clean)
@@ -362,6 +365,15 @@ class Conversations:
             return []
         said = [{"from": "bot", **await self.check_ins.answer(session_id, answer)}]
         return await self._add(session_id, said) or said
+
+    async def _code_kept_out(self, session_id: str,
+                             handoff: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """A message that was only a come-back code: kept as the placeholder, and the
+        person told where the code works, even while a person holds the chat."""
+        if not await self._add(session_id, [{"from": "user", "text": come_back_code.PLACEHOLDER}], handoff):
+            raise SessionNotFound()
+        said = [{"from": "bot", **reply("gateway_come_back_code")}]
+        return await self._add(session_id, said, handoff) or said
 
     async def _wait_for_rasa(self, places: contextlib.AsyncExitStack, text: str,
                              new: bool) -> Tuple[bool, Optional[bool]]:

@@ -17,7 +17,8 @@ Counted as things happen, into one counter per name per hour (bot/store/insights
     forget_me            conversations deleted at the person's request
     come_back_made, come_back_used, come_back_failed
                          come-back codes made on the web page, chats opened again
-                         with one, and tries that opened nothing (each one)
+                         with one, and tries that opened nothing (each one; summed in
+                         memory and written at most every TALLY_SECONDS: tally)
     fallbacks            messages the assistant did not understand (each one)
     helped_<route>_asked, helped_<route>_<answer>
                          "did this help?" asked, and answered, by route (handoff,
@@ -37,6 +38,7 @@ one can be singled out; a share or a waiting time needs 5 behind it too. The
 messages not understood are kept, redacted, only as long as their conversation
 (RETENTION_HOURS), unless an admin keeps one as a training example.
 """
+import asyncio
 import itertools
 import logging
 import secrets
@@ -52,6 +54,9 @@ from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
+# What a flood can make (failed come-back tries) is summed in memory and written at
+# most this often, in one write (tally): never a write each. Counted in the hour written.
+TALLY_SECONDS = 10.0
 # Counts from 1 to 4 are shown as "<5".
 SMALL = 5
 HIDDEN = "<5"
@@ -177,6 +182,8 @@ class Insights:
         # Only a shortcut (the store's marks are the record), so it is simply emptied
         # when full: conversations erased by another gateway are never forgotten here.
         self._counted: Set[str] = set()
+        self._tallied: Dict[str, int] = {}  # counted by tally, not written yet
+        self._writing: Optional[asyncio.Task] = None  # the write due within TALLY_SECONDS
 
     async def _count(self, session_id: Optional[str], at: Optional[float] = None,
                      each: Sequence[str] = (), marks: Optional[Dict[str, Sequence[str]]] = None,
@@ -265,9 +272,38 @@ class Insights:
                                           WRAPUP_OUTCOME + outcome])
 
     async def come_back(self, what: str) -> None:
-        """A come-back code "made", "used", or tried and "failed" (bot/web/come_back.py):
-        counts only, linked to no conversation."""
+        """A come-back code "made" or "used" (bot/web/come_back.py): counts only, linked
+        to no conversation. A failed try is tallied."""
         await self._count(None, each=[f"come_back_{what}"])
+
+    def tally(self, name: str) -> None:
+        """One more for the counter `name`, written with the others within TALLY_SECONDS
+        in one write, linked to no conversation: for what a flood can make."""
+        self._tallied[name] = self._tallied.get(name, 0) + 1
+        if self._writing is None:
+            self._writing = asyncio.get_running_loop().create_task(self._write_tally_soon())
+
+    async def _write_tally_soon(self) -> None:
+        await asyncio.sleep(TALLY_SECONDS)
+        self._writing = None
+        await self.write_tally()
+
+    async def write_tally(self) -> None:
+        """Writes what was tallied since the last write, in one write."""
+        tallied, self._tallied = self._tallied, {}
+        if not tallied:
+            return
+        try:
+            await self.store.add_counts(hour_of(time.time()), tallied)
+        except Exception as error:  # noqa: BLE001 - see the class docstring
+            log_failure(logger, "Counting for insights failed", error)
+
+    async def close(self) -> None:
+        """At shutdown: what was tallied is written now."""
+        if self._writing is not None:
+            self._writing.cancel()
+            self._writing = None
+        await self.write_tally()
 
     def forget(self, session_id: str) -> None:
         self._counted.discard(session_id)

@@ -10,14 +10,17 @@ from bot.store.engine import Database
 
 
 class ComeBackTables(Database):
-    async def replace_come_back_code(self, session_id: str, code_hash: str) -> bool:
-        """The web conversation's code is now this one: an older one stops working.
-        False if there is no such web conversation (deleted meanwhile, or another channel)."""
+    async def save_come_back_code(self, session_id: str, code_hash: str, replace: bool) -> bool:
+        """The web conversation's code is now this one, if it had none (`replace`: in
+        place of the one it has, which stops working). False if nothing was written: no
+        such web conversation (deleted meanwhile, or another channel), or it has a code
+        and `replace` is False."""
+        on_conflict = ("DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at"
+                       if replace else "DO NOTHING")
         return await self._run(lambda db: db.execute(text(
             "INSERT INTO come_back_codes (code_hash, session_id, created_at)"
             " SELECT :h, id, :now FROM sessions WHERE id = :s AND channel = 'web'"
-            " ON CONFLICT (session_id) DO UPDATE"
-            " SET code_hash = excluded.code_hash, created_at = excluded.created_at"),
+            f" ON CONFLICT (session_id) {on_conflict}"),
             {"h": code_hash, "s": session_id, "now": time.time()}).rowcount == 1)
 
     async def come_back_session(self, code_hash: str, active_since: float) -> Optional[str]:

@@ -7,6 +7,10 @@ from sqlalchemy import text
 
 from bot.store.engine import Database, iso_time
 
+ADD_TO_COUNT = text(
+    "INSERT INTO insight_counts (hour, name, count) VALUES (:h, :n, :k)"
+    " ON CONFLICT (hour, name) DO UPDATE SET count = insight_counts.count + :k")
+
 
 class InsightTables(Database):
     async def count(self, session_id: Optional[str], hour: int, each: Sequence[str] = (),
@@ -26,10 +30,7 @@ class InsightTables(Database):
                     new.append(mark)
                     names.extend(counters)
             for name in names:
-                db.execute(text(
-                    "INSERT INTO insight_counts (hour, name, count) VALUES (:h, :n, 1)"
-                    " ON CONFLICT (hour, name) DO UPDATE SET count = insight_counts.count + 1"),
-                    {"h": hour, "n": name})
+                db.execute(ADD_TO_COUNT, {"h": hour, "n": name, "k": 1})
             if unclear:
                 db.execute(text(
                     "INSERT INTO unclear_messages (id, session_id, text, day)"
@@ -38,6 +39,11 @@ class InsightTables(Database):
                      "day": hour - hour % 86400})
             return new
         return await self._run(work)
+
+    async def add_counts(self, hour: int, counts: Dict[str, int]) -> None:
+        """Adds each total to its counter, in one write (Insights.tally's sums)."""
+        await self._run(lambda db: [db.execute(ADD_TO_COUNT, {"h": hour, "n": name, "k": k})
+                                    for name, k in counts.items()])
 
     async def marks_of(self, session_id: str) -> List[str]:
         """What this conversation has been counted for (under_18, crisis, ...): the

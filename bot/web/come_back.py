@@ -2,115 +2,51 @@
 is closed or quick exit pressed, with no account, email or phone number
 (docs/privacy.md, "The come-back code").
 
-    POST /api/chat/{session}/code   -> 201 {"code": "seven words"}: a new code; an older one stops working
+    POST /api/chat/{session}/code   {"replace": bool}? -> 201 {"code": "seven words"}; 409 if the
+                                    chat has a code and replace isn't true (then the old one stops working)
     POST /api/chat/resume           {"code": str} -> 200 {"session": str}, or 404 after a pause
 
-A code is seven words drawn with `secrets` from the EFF's short word list 1
-(xkcdpass ships it) less the words in UNFIT: about 70 bits (BITS), so guessing
-one is hopeless even for someone who never has to say who they are (we never
-see addresses, so there is no limit per address to set). It is shown once and
-kept only as the SHA-256 of its words, lower case with single spaces between
-(bot/store/come_back.py): typed back, case and the spaces, hyphens, commas or
-full stops between the words don't matter.
+A code's words, how it is read back and what the store keeps of it are
+bot/conversation/come_back_code.py. We never see addresses, so there is no limit per
+address to set: the bits are what make guessing hopeless.
 
 A code that opens nothing is answered with the same 404 and the same words,
-COME_BACK_FAIL_SECONDS after the request came (whether the words were unknown, too
-few, replaced, or their chat deleted or expired), so that neither the answer nor
-its time says why; each one is counted (insights: come_back_failed) and logged
-only as having happened. A body that is not a JSON object, or a `code` that is not
-text or is far longer than any code, is not a guess: 400 at once.
+COME_BACK_FAIL_SECONDS after the request came or later (whether the words were
+unknown, too few, replaced, or their chat deleted or expired), so that neither the
+answer nor its time says why, and one guesser is slowed; each one is counted
+(insights: come_back_failed, in memory and written as one sum now and then, so that
+a flood of guesses is not a flood of writes) and logged only as having happened.
+At most LOOKUPS_AT_ONCE store lookups run at once, gateway-wide: the rest wait
+their turn, and a long wait only makes the answer later, never different. A body
+that is not a JSON object, or a `code` that is not text or is far longer than any
+code, is not a guess: 400 at once.
 """
 import asyncio
-import hashlib
-import importlib.resources
 import logging
-import math
-import re
-import secrets
 import time
-import unicodedata
-from typing import Optional, Tuple
 
 from aiohttp import web
 
+from bot.conversation.come_back_code import code_hash, new_code, normalised
 from bot.conversation.turn import Conversations
 from bot.errors import Problem
-from bot.keys import CONVERSATIONS, SETTINGS
-from bot.web.checks import check_session, read_json_object
+from bot.keys import COME_BACK_LOOKUPS, CONVERSATIONS, SETTINGS
+from bot.web.checks import check_session, json_object, read_json_object
 
 logger = logging.getLogger(__name__)
 
-WORDS_IN_A_CODE = 7
 # Longer than any code typed with generous spaces: more is not a code at all.
 MAX_CODE_CHARS = 200
-
-# Words of the list not to show a frightened person, often a teenager being
-# blackmailed with intimate images, as the key to their chat. By what they call up.
-UNFIT = frozenset(" ".join((
-    # sexual, or read that way
-    "bride bulge bust clap cupid curvy date elope flirt grab grope groom gush hug hump hunk juicy "
-    "kitty knelt lure marry match moist mount pants panty perky poser prude ride shaft skirt slit "
-    "slurp stud swipe tart thong throb vixen wife wink",
-    # the body
-    "ankle bath body boned boney bony cheek chest elbow femur fetal gut jaws knee limb lip liver "
-    "lung mouth thigh thumb tummy womb wrist",
-    # violence, being hunted or watched
-    "armed arson baton bash blade blast blunt bully cage cane chase gag gore hunt hurt harm jab kick "
-    "lash lurk mace punch rage riot shove slam slash smash snare sneak spied sting thump trap watch "
-    "wound wrath",
-    # death, illness and harm to oneself
-    "aids ashen ashes coma cut decay drown final grave hung jump mummy polio rabid rope slain widow",
-    # what the person may already feel
-    "agony alone anger bleak cried crush empty evil filth grief hate ooze panic ruin sadly scare "
-    "scary shock slimy spew trash void worry wreck",
-    # crime and the law (they are not in trouble)
-    "alibi bribe crook decoy evade evict frisk judge juror jury lying poach probe raid rogue scam "
-    "sham stash stole theft trial",
-    # money and paying (the blackmailer's demand)
-    "broke card cash cost debit debt deal dime dowry gains grant lend payer penny poker pound purse "
-    "repay rich spend spent trade visa wager wages",
-    # drugs and drink
-    "cider coke dose drank hash junky keg ounce",
-    # religion and superstition
-    "angel bless curse cult halo islam omen pagan saint sect tarot",
-    # pictures and sharing them (the threat)
-    "film image photo send share shown snap tweet viral video",
-    # insults
-    "chump crazy fool geek lazy nerd nutty pest slob wimp",
-    # family (whom the blackmailer threatens to tell)
-    "dad mama mom nanny niece uncle",
-    # names and brands, and a word with a hyphen in it (a separator when typed back)
-    "ebay trump xerox yahoo yo-yo",
-)).split())
-WORDS: Tuple[str, ...] = tuple(
-    word for word in (importlib.resources.files("xkcdpass") / "static" / "eff-short").read_text().split()
-    if word not in UNFIT)
-KNOWN = frozenset(WORDS)
-# What a code is worth to a guesser: log2 of how many codes there are.
-BITS = WORDS_IN_A_CODE * math.log2(len(WORDS))
-# Between the words when typed back: spaces, hyphens and dashes, commas, full stops.
-SEPARATORS = re.compile(r"[\s,.\-\u2010-\u2015\u2212]+")
+# Store lookups of a code running at once, for the whole gateway (app[COME_BACK_LOOKUPS]):
+# a flood of guesses waits here, not in front of everyone's turns (crisis turns too),
+# which on SQLite share the store's one thread with it.
+LOOKUPS_AT_ONCE = 4
 
 NOT_OPENED = ("That code didn't open a chat. Check the words and try again, or start a new chat. "
               "A code stops working when its chat is deleted or a new code is made.")
+ALREADY = ("This chat already has a code. If you've lost it, you can make a new one, "
+           "and the old one will stop working.")
 NO_CHAT = "No such conversation."  # as GET /api/chat/{session}/messages says it
-
-
-def new_code() -> str:
-    return " ".join(secrets.choice(WORDS) for _ in range(WORDS_IN_A_CODE))
-
-
-def normalised(typed: str) -> Optional[str]:
-    """The code's words, lower case, one space between; None if it can't be a code."""
-    words = [word for word in SEPARATORS.split(unicodedata.normalize("NFKC", typed).casefold()) if word]
-    if len(words) != WORDS_IN_A_CODE or not all(word in KNOWN for word in words):
-        return None
-    return " ".join(words)
-
-
-def code_hash(words: str) -> str:
-    """What the store keeps of a code: the SHA-256 of its normalised words."""
-    return hashlib.sha256(words.encode()).hexdigest()
 
 
 def conversations(request: web.Request) -> Conversations:
@@ -119,11 +55,19 @@ def conversations(request: web.Request) -> Conversations:
 
 async def make_code(request: web.Request) -> web.Response:
     """Knowing the session id (192 random bits the page holds) is the authority, as
-    for GET /api/chat/{session}/messages."""
+    for GET /api/chat/{session}/messages. A chat that has a code keeps it unless the
+    body says {"replace": true}: a page that forgot the code (a reload, a return with
+    it) must not end it without a word."""
     session = check_session(request.match_info["session"])
+    raw = await request.read()
+    replace = json_object(raw).get("replace", False) if raw else False
+    if not isinstance(replace, bool):
+        raise Problem(400, "'replace' must be true or false.")
     chats = conversations(request)
     code = new_code()
-    if not await chats.store.replace_come_back_code(session, code_hash(code)):
+    if not await chats.store.save_come_back_code(session, code_hash(code), replace):
+        if not replace and await chats.channel_of(session) == "web":
+            raise Problem(409, ALREADY)
         raise Problem(404, NO_CHAT)
     await chats.insights.come_back("made")
     return web.json_response({"code": code}, status=201)
@@ -141,9 +85,10 @@ async def resume(request: web.Request) -> web.Response:
     session = None
     if words is not None:
         lasts_since = time.time() - settings.retention_hours * 3600
-        session = await chats.store.come_back_session(code_hash(words), lasts_since)
+        async with request.app[COME_BACK_LOOKUPS]:  # a long wait here only makes it slower
+            session = await chats.store.come_back_session(code_hash(words), lasts_since)
     if session is None:
-        await chats.insights.come_back("failed")
+        chats.insights.tally("come_back_failed")  # written with the others now and then
         logger.info("A come-back code opened no chat.")  # never the code, never a session
         await asyncio.sleep(max(0.0, settings.come_back_fail_seconds - (time.monotonic() - started)))
         raise Problem(404, NOT_OPENED)

@@ -27,11 +27,22 @@ def service_detail(sheet: FactSheet, key: str, field: str) -> str:
     return value
 
 
-def render_page(quick_exit_url: str, sheet: Optional[FactSheet] = None) -> str:
+def how_long(hours: float) -> str:
+    """A chat's life in words: "2 days" for 48 hours, "36 hours" for 36."""
+    if hours >= 24 and hours % 24 == 0:
+        days = int(hours // 24)
+        return f"{days} day{'' if days == 1 else 's'}"
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+
+
+def render_page(quick_exit_url: str, sheet: Optional[FactSheet] = None, retention_hours: float = 48) -> str:
+    """index.html with the fact sheet's details, the quick exit's address, and how long a
+    chat lasts with no message (__CHAT_LASTS__: RETENTION_HOURS, as the gateway keeps it)."""
     sheet = sheet or fact_sheet()
     page = (STATIC / "index.html").read_text()
     page = PLACEHOLDER.sub(
         lambda m: html.escape(service_detail(sheet, m.group(1), m.group(2)), quote=True), page)
+    page = page.replace("__CHAT_LASTS__", how_long(retention_hours))
     return page.replace("__QUICK_EXIT_URL__", html.escape(quick_exit_url, quote=True))
 
 

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
 
-from bot.web.come_back import NOT_OPENED, WORDS, WORDS_IN_A_CODE
+from bot.conversation.come_back_code import WORDS, WORDS_IN_A_CODE
+from bot.web.come_back import ALREADY, NOT_OPENED
 from tests.support.browser import ARTIFACTS, WAIT_MS, send, serious_accessibility_problems, tap
 from tests.support.handoff_clients import Staff, add_staff
 from tests.support.processes import call
@@ -154,3 +155,152 @@ def test_a_person_comes_back_with_the_code_and_reads_the_workers_reply(stack, br
     second.close()
     assert call("POST", f"{stack['base']}/api/chat/resume", {"code": code})[::2] == (404, {"error": NOT_OPENED})
     assert call("GET", f"{stack['base']}/api/chat/{session}/messages")[0] == 404
+
+
+def save_a_code(page):
+    """Taps "Save a code to come back": (status of the gateway's answer, the words shown)."""
+    with page.expect_response("**/code", timeout=WAIT_MS) as answer:
+        page.click("#save-code")
+    expect(page.locator("#code-panel")).to_be_visible()
+    return answer.value.status, page.inner_text("#code-words").strip()
+
+
+def resumes(stack, code):
+    """The session a code opens now, or None."""
+    status, _, body = call("POST", f"{stack['base']}/api/chat/resume", {"code": code})
+    return body["session"] if status == 200 else None
+
+
+def test_a_page_that_does_not_know_the_code_never_replaces_it_without_asking(stack, browser):
+    """The page keeps a code only in memory. In a tab opened with the code, "Save a code"
+    must not end the code the person wrote down: the panel says the chat has one, and
+    only "Make a new code" replaces it."""
+    first = browser.new_context(viewport={"width": 390, "height": 844})
+    page = first.new_page()
+    page.goto(stack["base"] + "/")
+    send(page, "someone on snap wants money or he posts my pics")
+    status, code = save_a_code(page)
+    assert status == 201 and len(code.split(" ")) == WORDS_IN_A_CODE
+    session = page.evaluate("() => sessionStorage.getItem('chat-session')")
+    first.close()
+
+    second = browser.new_context(viewport={"width": 390, "height": 844})
+    page = second.new_page()
+    page.goto(stack["base"] + "/")
+    assert open_with(page, code) == (200, {"session": session})
+    expect(page.locator("#save-code")).to_be_visible(timeout=WAIT_MS)
+    status, shown = save_a_code(page)
+    assert status == 409 and shown == ""  # no code shown: the page doesn't know it
+    expect(page.locator("#code-kept")).to_have_text(ALREADY)
+    expect(page.locator("#code-keep")).to_be_hidden()  # "write these words down": there are none
+    assert page.evaluate("() => document.activeElement.id") == "code-heading"
+    assert resumes(stack, code) == session  # the code written down still works
+    page.screenshot(path=ARTIFACTS / "come-back-code-kept.png", full_page=True)
+    accessible(page)
+
+    with page.expect_response("**/code", timeout=WAIT_MS) as answer:
+        page.click("#new-code")
+    assert answer.value.status == 201
+    expect(page.locator("#code-kept")).to_be_hidden()
+    expect(page.locator("#code-keep")).to_be_visible()
+    new = page.inner_text("#code-words").strip()
+    assert len(new.split(" ")) == WORDS_IN_A_CODE and new != code
+    assert resumes(stack, code) is None and resumes(stack, new) == session
+    page.click("#hide-code")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/code") else None)
+    page.click("#save-code")  # the page knows this one: shown again, nothing asked
+    expect(page.locator("#code-words")).to_have_text(new)
+    assert asked == [] and resumes(stack, new) == session
+    second.close()
+
+
+def wait_for_socket(page, sockets, count):
+    """Until the page has opened `count` WebSockets (it reconnects after a second)."""
+    for _ in range(WAIT_MS // 100):
+        if len(sockets) >= count:
+            return
+        page.wait_for_timeout(100)  # Playwright calls the route's handler meanwhile
+    raise AssertionError(f"the page opened {len(sockets)} WebSockets, not {count}")
+
+
+def test_a_code_is_never_shown_for_another_chat(stack, browser):
+    """The page's connection is away while its chat is deleted; back, it finds the chat
+    gone and starts a new one. The code of the old chat goes with it: the panel is
+    hidden, and "Save a code" makes one for the new chat."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    # The page's WebSocket goes through here: to the gateway, or (held) to nobody.
+    sockets, held = [], []
+
+    def through(socket):
+        if not held:
+            socket.connect_to_server()
+        sockets.append(socket)
+    page.route_web_socket("**/ws", through)
+    page.goto(stack["base"] + "/")
+    send(page, "a girl on insta says she will share my nudes")
+    status, code = save_a_code(page)
+    assert status == 201
+    old = page.evaluate("() => sessionStorage.getItem('chat-session')")
+
+    held.append(True)
+    sockets[-1].close()  # the connection drops; the page's next one reaches nobody
+    wait_for_socket(page, sockets, 2)
+    # Meanwhile the chat is deleted ("delete my chat", sent from elsewhere).
+    status, _, body = call("POST", f"{stack['base']}/api/chat",
+                           {"session": old, "text": "please delete my chat and everything"})
+    assert status == 200 and resumes(stack, code) is None, body
+    held.clear()
+    sockets[-1].close()  # back to the gateway: the chat is gone, and a new one starts
+    page.wait_for_function("old => (sessionStorage.getItem('chat-session') || old) !== old", arg=old,
+                           timeout=WAIT_MS)
+    expect(page.locator("#code-panel")).to_be_hidden()
+    assert page.inner_text("#code-words") == ""
+    status, shown = save_a_code(page)
+    assert status == 201 and shown != code
+    assert resumes(stack, shown) == page.evaluate("() => sessionStorage.getItem('chat-session')")
+    context.close()
+
+
+def left_as(page, base):
+    """Presses quick exit on a page whose way out is held (the exit address never
+    answers, see below) and reads it as it is left: what the code's panel and the
+    "I have a code" box still show. Playwright can't read a page while its navigation
+    is pending, so a listener added after the page's own reads it at once."""
+    seen = []
+    page.expose_function("leftAs", lambda state: seen.append(state))
+    page.evaluate("""() => document.getElementById("quick-exit").addEventListener("click", () => window.leftAs({
+        words: document.getElementById("code-words").textContent,
+        panelHidden: document.getElementById("code-panel").hidden,
+        typed: document.getElementById("resume-code").value}))""")
+    page.click("#quick-exit", no_wait_after=True)  # the navigation it starts never ends
+    for _ in range(WAIT_MS // 100):
+        if seen:
+            break
+        page.wait_for_timeout(100)
+    assert page.url == base + "/"  # still here: leaving is held
+    return seen[0]
+
+
+def test_quick_exit_blanks_a_code_on_screen_and_one_being_typed_before_the_page_goes(stack, browser):
+    """Quick exit blanks the screen first, in case leaving takes a moment: here the weather
+    page never answers, so the chat page stays in view."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.route(stack["env"]["QUICK_EXIT_URL"], lambda route: None)  # held: never answered
+    code = " ".join(secrets.choice(WORDS) for _ in range(WORDS_IN_A_CODE))
+
+    page = context.new_page()
+    page.goto(stack["base"] + "/")
+    page.click("#have-code")
+    page.fill("#resume-code", code)
+    assert left_as(page, stack["base"])["typed"] == ""
+
+    page = context.new_page()
+    page.goto(stack["base"] + "/")
+    send(page, "he says he will send the video to my school")
+    status, shown = save_a_code(page)
+    assert status == 201 and shown
+    left = left_as(page, stack["base"])
+    assert left["words"] == "" and left["panelHidden"], left
+    context.close()

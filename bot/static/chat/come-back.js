@@ -4,7 +4,9 @@
 //     the same offer under a message saying the chat was left for the team: the code is
 //     shown in #code-panel, never as a message (staff read the transcript).
 //   - "I have a code" on the start page: the words typed, and this tab takes that chat.
-// The code is kept only in this module while the page is open: not in storage.
+// The code is kept only in this module while the page is open: not in storage. So after a
+// reload, or in a tab opened with the code, the page can't show it again: the server then
+// says the chat has a code (409), the panel says so, and only "Make a new code" replaces it.
 import { byId, el, fetchJson, onSubmit } from "../common.js";
 import { setStatus } from "./status.js";
 import { savedSession } from "./storage.js";
@@ -14,50 +16,68 @@ const OFFER_AFTER = new Set(["utter_handoff_queued_later", "utter_handoff_queued
 
 const ui = {
   save: byId("save-code"), panel: byId("code-panel"), heading: byId("code-heading"),
-  words: byId("code-words"), renew: byId("new-code"), hide: byId("hide-code"),
+  words: byId("code-words"), keep: byId("code-keep"), kept: byId("code-kept"),
+  renew: byId("new-code"), hide: byId("hide-code"),
   toggle: byId("have-code"), form: byId("resume-form"), input: byId("resume-code"), open: byId("resume-open"),
 };
 let code = ""; // the code shown in this page, if one was made here
+let codeSession = null; // the conversation it opens: never shown for another
 let opener = null; // the button that showed the panel: focus goes back to it
 let openSession = () => {}; // set by setupComeBack: this tab takes a chat, from its first message
 
-async function askForCode() {
+// "made" (code holds it), "kept" (the chat has a code this page doesn't know: these are the
+// server's words about it), or null (the status line says why).
+async function askForCode(replace) {
   const session = savedSession();
   if (!session) {
     setStatus("Send a message first, then you can save a code.");
-    return false;
+    return null;
   }
   try {
-    const { res, data } = await fetchJson(`/api/chat/${encodeURIComponent(session)}/code`, { method: "POST" });
+    const { res, data } = await fetchJson(`/api/chat/${encodeURIComponent(session)}/code`, {
+      method: "POST", body: { replace },
+    });
     if (res.ok && typeof data.code === "string") {
       code = data.code;
-      return true;
+      codeSession = session;
+      return "made";
     }
+    if (res.status === 409 && data.error) return data.error;
     setStatus(data.error || "A code couldn't be made just now. Please try again.");
   } catch (e) {
     setStatus(e.message);
   }
-  return false;
+  return null;
 }
 
-// The code shown, made first if this page has none yet.
+// The panel with the code, or with the server's words saying the chat has one already.
+function showPanel(kept) {
+  ui.words.textContent = kept ? "" : code; // a live region: new words are read out
+  ui.keep.hidden = Boolean(kept);
+  ui.kept.textContent = kept || "";
+  ui.kept.hidden = !kept;
+  ui.panel.hidden = false;
+}
+
+// The code shown, made first if this page has none for this conversation yet.
 async function showCode(button) {
   opener = button;
+  if (codeSession !== savedSession()) forgetCode(); // made for a chat this tab has left
+  let answer = "made";
   if (!code) {
     button.disabled = true;
-    const made = await askForCode();
+    answer = await askForCode(false);
     button.disabled = false;
-    if (!made) return;
+    if (!answer) return;
   }
-  ui.words.textContent = code;
-  ui.panel.hidden = false;
+  showPanel(answer === "made" ? null : answer);
   ui.heading.focus();
 }
 
 async function makeNewCode() {
   ui.renew.disabled = true;
-  if (await askForCode()) {
-    ui.words.textContent = code; // a live region: the new words are read out
+  if ((await askForCode(true)) === "made") {
+    showPanel(null);
     setStatus("This is your new code. The old one no longer works.");
   }
   ui.renew.disabled = false;
@@ -68,6 +88,14 @@ function hideCode() {
   ui.words.textContent = "";
   if (opener && opener.isConnected && !opener.hidden) opener.focus();
   else ui.save.focus();
+}
+
+// This tab left the conversation (deleted, expired, or another opened): its code goes.
+export function forgetCode() {
+  code = "";
+  codeSession = null;
+  ui.panel.hidden = true;
+  ui.words.textContent = "";
 }
 
 // The offer under a bot message that leaves the chat for the team, or null.
@@ -83,10 +111,7 @@ export function codeOffer(response) {
 // Whether a conversation is on screen: the save button with one, the way back without.
 export function conversationShown(shown) {
   ui.save.hidden = !shown;
-  if (shown) return;
-  code = ""; // the conversation was deleted: its code went with it
-  ui.panel.hidden = true;
-  ui.words.textContent = "";
+  if (!shown) forgetCode(); // the conversation was deleted: its code went with it
 }
 
 function toggleForm() {

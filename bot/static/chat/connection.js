@@ -3,6 +3,7 @@
 // sendText is the one way out, for typed text, starter buttons and quick replies;
 // sendTyping says the person is typing (the team sees it only during a handoff).
 import { attempt, fetchJson, parseFrame, socketUrl } from "../common.js";
+import { forgetCode } from "./come-back.js";
 import { forgetDraft, restoreDraft } from "./composer.js";
 import { clearMessages, markNotSent, renderMessage } from "./messages.js";
 import { isLeaving } from "./quick-exit.js";
@@ -41,6 +42,7 @@ function join() {
 
 function startAfresh() {
   forgetSession();
+  forgetCode(); // the code opened the conversation just lost, not the next one
   lastSeq = 0;
 }
 

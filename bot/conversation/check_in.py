@@ -15,8 +15,9 @@ in `check_ins` (bot/store/check_ins.py). As with "did this help?", the buttons'
 payloads never reach Rasa; a typed "yes" or "no" right after the offer counts too
 (Rasa only reads it, /model/parse).
 
-Cancelled when the person comes back and writes more than CHECK_IN_GRACE_MINUTES after
-their yes (a "thanks" straight after it doesn't), by "delete my chat" and retention (the
+Cancelled when the person comes back: writes after CHECK_IN_GRACE_MINUTES with no
+message from either side, their yes before that (a "thanks" straight after it, or
+chatting on, doesn't), by "delete my chat" and retention (the
 row goes with the conversation), and by a crisis (checked again when it is due). The
 offer's own buttons tapped again are the same answer again, not writing.
 
@@ -136,6 +137,7 @@ class CheckInOffers:
         return agreed(self.times.words(now))
 
     async def wrote(self, session_id: str) -> None:
-        """The person wrote: a check-in they agreed to more than the grace period ago
-        is no longer needed (one UPDATE, nothing if there is none)."""
+        """The person wrote: if they came back (nothing from either side for the grace
+        period, and their yes before that), the check-in is no longer needed. One
+        UPDATE, nothing if there is none; called before their message is stored."""
         await self.store.cancel_check_in(session_id, time.time() - self.grace_minutes * 60)

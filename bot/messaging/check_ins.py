@@ -40,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 # Longer than one send with the provider's own retries (4 tries of 10 s, and waits).
 LEASE_SECONDS = 120
+# A send takes at most this long (the provider's tries and waits, about 43 s): it is
+# started only with at least this much of its lease left.
+SEND_AT_MOST_SECONDS = 60
+# Check-ins sent in one pass at most; the rest at the next, straight after.
+MOST_EACH_PASS = 50
 # Each gateway looks this often; sooner when one is scheduled (the bus tells them all).
 POLL_SECONDS = 30
 RETRY_FIRST_SECONDS = 30.0
@@ -67,8 +72,14 @@ class CheckInSchedule:
         morning = self.times.night_end(time.time())
         if morning is not None:
             return morning  # what falls due now waits (given up, if its window closes first)
-        for row in await self.store.lease_due_check_ins(time.time(), LEASE_SECONDS):
-            await self._send(row)
+        # One at a time, each leased just before it is sent: leasing a batch, the last
+        # ones' leases could run out while the first were sent, and another gateway
+        # would send them too.
+        for _ in range(MOST_EACH_PASS):
+            leased = await self.store.lease_due_check_ins(time.time(), LEASE_SECONDS, limit=1)
+            if not leased:
+                break
+            await self._send(leased[0])
         return await self.store.next_check_in_due()
 
     async def _send(self, row: Dict[str, Any]) -> bool:
@@ -82,8 +93,9 @@ class CheckInSchedule:
         # Only the checks in the conversation's turn: the send itself (up to about 43 s
         # with the provider's retries) must not hold up the person's own message.
         async with self.chats.turn(session_id):
-            if not await self.store.still_leased(session_id, row["leased_until"]):
-                return False  # they wrote meanwhile, or said no: cancelled
+            if not await self.store.still_leased(session_id, row["leased_until"],
+                                                 time.time() + SEND_AT_MOST_SECONDS):
+                return False  # they wrote meanwhile, or said no, or the lease is nearly over
             marks = set(await self.store.marks_of(session_id))
             if marks & CRISIS_MARKS or held_for_staff(await self.store.handoff_for_session(session_id)):
                 await self.store.cancel_check_in(session_id)
@@ -99,8 +111,8 @@ class CheckInSchedule:
         # lease, never sent again, and stored after what they wrote. After "delete my
         # chat" there is nothing left to mark or store it in.
         async with self.chats.turn(session_id):
-            await self.store.check_in_sent(session_id, time.time(), row["leased_until"])
-            await self.chats.push(session_id, [{"from": "bot", **message}], locked=True, sent=True)
+            if await self.store.check_in_sent(session_id, time.time(), row["leased_until"]):
+                await self.chats.push(session_id, [{"from": "bot", **message}], locked=True, sent=True)
         logger.info("A check-in was sent.")
         return True
 

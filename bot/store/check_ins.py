@@ -35,8 +35,9 @@ class CheckInTables(Database):
         return await self._run(lambda db: db.execute(text(
             "UPDATE check_ins SET status = 'scheduled', agreed_at = :agreed, due_at = :due,"
             " give_up_at = :give_up, sealed_address = :sealed, attempts = 0,"
-            # One being sent keeps its lease, so that it is marked sent (check_in_sent).
-            " leased_until = CASE WHEN status = 'scheduled' THEN leased_until ELSE 0 END"
+            # One being sent keeps its lease, whatever happened meanwhile (a no, then this
+            # yes), so that it is marked sent (check_in_sent) and never sent a second time.
+            " leased_until = CASE WHEN leased_until > :agreed THEN leased_until ELSE 0 END"
             f" WHERE session_id = :s AND status IN {MAY_AGREE}"),
             {"s": session_id, "agreed": agreed_at, "due": due_at, "give_up": give_up_at,
              "sealed": sealed_address}).rowcount == 1)
@@ -47,15 +48,17 @@ class CheckInTables(Database):
             "UPDATE check_ins SET status = 'declined', sealed_address = NULL, due_at = NULL"
             " WHERE session_id = :s AND status IN ('offered', 'scheduled')"), {"s": session_id}))
 
-    async def cancel_check_in(self, session_id: str, agreed_before: Optional[float] = None) -> bool:
-        """Not to be sent after all. `agreed_before`: only if the person said yes
-        before then (they wrote again after the grace period). The lease stays: one
-        already on its way is still marked sent (check_in_sent)."""
+    async def cancel_check_in(self, session_id: str, quiet_since: Optional[float] = None) -> bool:
+        """Not to be sent after all. `quiet_since`: only if the person came back, that is
+        said yes before then and the conversation had no message since then either (a
+        person still chatting a while after their yes hasn't gone away). The lease stays:
+        one already on its way is still marked sent (check_in_sent)."""
         return await self._run(lambda db: db.execute(text(
             "UPDATE check_ins SET status = 'cancelled', sealed_address = NULL"
             " WHERE session_id = :s AND status = 'scheduled'"
-            + (" AND agreed_at < :before" if agreed_before is not None else "")),
-            {"s": session_id, "before": agreed_before}).rowcount == 1)
+            + (" AND agreed_at < :before AND EXISTS (SELECT 1 FROM sessions"
+               " WHERE id = :s AND last_active < :before)" if quiet_since is not None else "")),
+            {"s": session_id, "before": quiet_since}).rowcount == 1)
 
     async def check_in(self, session_id: str) -> Optional[Dict[str, Any]]:
         def work(db):
@@ -95,21 +98,24 @@ class CheckInTables(Database):
             "UPDATE check_ins SET status = 'failed', sealed_address = NULL, leased_until = 0"
             " WHERE status = 'scheduled' AND give_up_at <= :now"), {"now": now}).rowcount)
 
-    async def still_leased(self, session_id: str, leased_until: float) -> bool:
-        """Still scheduled, and still this gateway's to send (nobody cancelled it meanwhile)."""
+    async def still_leased(self, session_id: str, leased_until: float, lasts_until: float = 0) -> bool:
+        """Still scheduled, and still this gateway's to send (nobody cancelled it meanwhile),
+        with the lease lasting until at least `lasts_until`: a lease that ends during the
+        send would let another gateway send it too."""
         return await self._run(lambda db: db.execute(text(
             "SELECT 1 FROM check_ins WHERE session_id = :s AND status = 'scheduled'"
-            " AND leased_until = :until"), {"s": session_id, "until": leased_until}).first()
-            is not None)
+            " AND leased_until = :until AND leased_until > :lasts"),
+            {"s": session_id, "until": leased_until, "lasts": lasts_until}).first() is not None)
 
-    async def check_in_sent(self, session_id: str, now: float, leased_until: float) -> None:
+    async def check_in_sent(self, session_id: str, now: float, leased_until: float) -> bool:
         """Sent under this lease: `sent`, even if it was cancelled or declined while it
-        was on its way (it reached the person all the same)."""
-        await self._run(lambda db: db.execute(text(
+        was on its way (it reached the person all the same). False if the lease was not
+        this gateway's any more, or the conversation is gone."""
+        return await self._run(lambda db: db.execute(text(
             "UPDATE check_ins SET status = 'sent', sealed_address = NULL, sent_at = :now,"
             " attempts = attempts + 1, leased_until = 0 WHERE session_id = :s"
             " AND leased_until = :until AND status IN ('scheduled', 'cancelled', 'declined')"),
-            {"s": session_id, "now": now, "until": leased_until}))
+            {"s": session_id, "now": now, "until": leased_until}).rowcount == 1)
 
     async def check_in_attempt_failed(self, session_id: str, next_attempt_at: float,
                                       give_up: bool) -> None:

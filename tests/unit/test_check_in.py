@@ -196,8 +196,8 @@ async def test_a_check_in_goes_with_its_conversation_and_only_a_yes_keeps_the_ad
     await store.delete_session(SESSIONS[0])  # forget me, or retention
     assert await store.check_in(SESSIONS[0]) is None
     await scheduled(store, SESSIONS[1], now + 60)
-    assert not await store.cancel_check_in(SESSIONS[1], agreed_before=now - 60)  # within the grace
-    assert await store.cancel_check_in(SESSIONS[1], agreed_before=now + 60)
+    assert not await store.cancel_check_in(SESSIONS[1], quiet_since=now - 60)  # within the grace
+    assert await store.cancel_check_in(SESSIONS[1], quiet_since=now + 60)
     assert (await store.check_in(SESSIONS[1]))["sealed_address"] is None
     await scheduled(store, SESSIONS[2], now + 60)
     await store.decline_check_in(SESSIONS[2])
@@ -233,3 +233,42 @@ def test_check_in_night_set_empty_means_any_time():
     assert Settings.from_env({}).check_in_night == "22:00-08:00"
     assert Settings.from_env({"CHECK_IN_NIGHT": ""}).check_in_night == ""
     assert Settings.from_env({"CHECK_IN_NIGHT": " 23:00-07:30 "}).check_in_night == "23:00-07:30"
+
+
+async def test_a_lease_must_outlast_the_send_and_only_its_holder_marks_it_sent(database_url):
+    """Found in review: a lease that ends while the check-in is being sent lets a second
+    gateway lease and send it too; a no then a yes while it is on its way must not
+    drop its lease (a second check-in later); the sent mark is the lease holder's only."""
+    store, other = Store(database_url), Store(database_url)
+    now = time.time()
+    await scheduled(store, SESSIONS[0], now - 1)
+    [row] = await store.lease_due_check_ins(now, 60)
+    assert await store.still_leased(SESSIONS[0], row["leased_until"], now + 30)
+    assert not await store.still_leased(SESSIONS[0], row["leased_until"], now + 90)  # ends mid-send
+    [taken] = await other.lease_due_check_ins(now + 61, 60)  # the lease ran out: another gateway's now
+    assert not await store.check_in_sent(SESSIONS[0], now + 62, row["leased_until"])
+    assert await other.check_in_sent(SESSIONS[0], now + 62, taken["leased_until"])
+    # "No thanks", then "Yes, please", while it is on its way: still this send's to mark.
+    await scheduled(store, SESSIONS[1], now - 1)
+    [row] = await store.lease_due_check_ins(now, 60)
+    await store.decline_check_in(SESSIONS[1])
+    assert await store.schedule_check_in(SESSIONS[1], now + 1, now + 3600, now + 7200, "sealed")
+    assert await store.check_in_sent(SESSIONS[1], now + 2, row["leased_until"])
+    assert (await store.check_in(SESSIONS[1]))["status"] == "sent"
+    await store.close()
+    await other.close()
+
+
+async def test_writing_cancels_it_only_when_the_person_came_back_after_a_quiet_while(database_url):
+    """Found in review: still chatting a quarter of an hour after the yes is not coming
+    back; only a message after the grace period with nothing from either side is."""
+    store = Store(database_url)
+    now = time.time()
+    await scheduled(store, SESSIONS[0], now + 3600)
+    await store._run(lambda db: db.execute(sql(
+        "UPDATE check_ins SET agreed_at = :t WHERE session_id = :s"), {"t": now - 900, "s": SESSIONS[0]}))
+    assert not await store.cancel_check_in(SESSIONS[0], quiet_since=now - 600)  # the chat went on
+    await store._run(lambda db: db.execute(sql(
+        "UPDATE sessions SET last_active = :t WHERE id = :s"), {"t": now - 700, "s": SESSIONS[0]}))
+    assert await store.cancel_check_in(SESSIONS[0], quiet_since=now - 600)  # back after a quiet while
+    await store.close()

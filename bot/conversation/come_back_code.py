@@ -12,7 +12,8 @@ only as the SHA-256 of its words, lower case with single spaces between
 between the words don't matter (normalised).
 
 A person coming back may type the code into the message box instead of "I have a
-code". The turn puts PLACEHOLDER in its place (hidden) before the message is redacted,
+code". The turn puts PLACEHOLDER in its place (hidden; five or more of its words in a
+row, so that one mistyped or missing word doesn't leave the rest) before the message is redacted,
 stored or read by Rasa: staff read the transcript, cases passed on carry it, and the
 words open the chat to anyone. A message that was nothing but a code never reaches Rasa.
 """
@@ -50,11 +51,13 @@ UNFIT = frozenset(" ".join((
     # crime and the law (they are not in trouble)
     "alibi bribe crook decoy evade evict frisk judge juror jury lying poach probe raid rogue scam "
     "sham stash stole theft trial vice",
+    # prying, swearing, and a stain (on a reputation)
+    "pry stain swear",
     # money and paying (the blackmailer's demand; gift cards among them)
     "bonus broke card cash cost debit debt deal dime dowry gains gift grant lend lent payer penny "
     "poker pound purse repay rich spend spent trade visa wager wages",
     # drugs and drink
-    "cider coke dose drank hash junky keg ounce",
+    "cider coke dose drank hash junky keg mule ounce sniff snort",
     # religion and superstition
     "angel bless curse cult halo islam omen pagan saint sect tarot",
     # pictures, video calls and sharing them (the threat)
@@ -104,8 +107,14 @@ PLACEHOLDER = "[CODE]"
 NOT_WORDS = re.compile(r"[\W_]*")
 
 
+# Fewer than a whole code is hidden too: five or six of its words (a word mistyped, or
+# left out) are most of the way to the code for anyone reading the transcript. No
+# message in the training data or the blind sets has more than four in a row.
+HIDE_FROM = 5
+
+
 def hidden(text: str) -> str:
-    """The message with each run of WORDS_IN_A_CODE or more code words in a row
+    """The message with each run of HIDE_FROM or more code words in a row
     (whatever is between them) as PLACEHOLDER; only PLACEHOLDER if the rest holds no
     word or number."""
     runs, run = [], []
@@ -113,7 +122,7 @@ def hidden(text: str) -> str:
         if word is not None and word.group().casefold() in KNOWN:
             run.append(word)
             continue
-        if len(run) >= WORDS_IN_A_CODE:
+        if len(run) >= HIDE_FROM:
             runs.append((run[0].start(), run[-1].end()))
         run = []
     if not runs:

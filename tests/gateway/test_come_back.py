@@ -352,9 +352,10 @@ async def test_a_code_typed_as_a_message_is_kept_out_of_the_chat_and_never_reach
     for typed in (code, "-".join(word.capitalize() for word in words), f'"{", ".join(words)}."'):
         assert [r["response"] for r in await gw.say(session, typed)] == [KEPT_OUT], typed
     assert rasa_got(rasa) == []  # nothing but a code: not for Rasa at all
-    # In a sentence: only the code goes (six of its words are not a code).
+    # In a sentence: only the code goes, and most of one too (six of its words, one
+    # mistyped or missing, are nearly the code to whoever reads them).
     await gw.say(session, f"my code is {code.upper()} and i tried {' '.join(words[:6])} too")
-    assert rasa_got(rasa) == [f"my code is {PLACEHOLDER} and i tried {' '.join(words[:6])} too"]
+    assert rasa_got(rasa) == [f"my code is {PLACEHOLDER} and i tried {PLACEHOLDER} too"]
     transcript = await gw.transcript(session)
     assert [m["text"] for m in transcript if m["from"] == "user"][1:] == [
         PLACEHOLDER, PLACEHOLDER, PLACEHOLDER, rasa_got(rasa)[0]]

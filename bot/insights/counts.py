@@ -184,6 +184,7 @@ class Insights:
         self._counted: Set[str] = set()
         self._tallied: Dict[str, int] = {}  # counted by tally, not written yet
         self._writing: Optional[asyncio.Task] = None  # the write due within TALLY_SECONDS
+        self._storing: Optional[asyncio.Future] = None  # that write, once in the store's hands
 
     async def _count(self, session_id: Optional[str], at: Optional[float] = None,
                      each: Sequence[str] = (), marks: Optional[Dict[str, Sequence[str]]] = None,
@@ -289,20 +290,27 @@ class Insights:
         await self.write_tally()
 
     async def write_tally(self) -> None:
-        """Writes what was tallied since the last write, in one write."""
+        """Writes what was tallied since the last write, in one write. (Shielded: a
+        shutdown that cancels the wait still lets the write end, and close() awaits it.)"""
         tallied, self._tallied = self._tallied, {}
         if not tallied:
             return
+        self._storing = asyncio.ensure_future(self.store.add_counts(hour_of(time.time()), tallied))
         try:
-            await self.store.add_counts(hour_of(time.time()), tallied)
+            await asyncio.shield(self._storing)
+        except asyncio.CancelledError:
+            raise
         except Exception as error:  # noqa: BLE001 - see the class docstring
             log_failure(logger, "Counting for insights failed", error)
 
     async def close(self) -> None:
-        """At shutdown: what was tallied is written now."""
+        """At shutdown: a write on its way ends first, then what was tallied since is
+        written, before the store closes. (A crash loses at most TALLY_SECONDS of it.)"""
         if self._writing is not None:
             self._writing.cancel()
             self._writing = None
+        if self._storing is not None:
+            await asyncio.gather(self._storing, return_exceptions=True)
         await self.write_tally()
 
     def forget(self, session_id: str) -> None:

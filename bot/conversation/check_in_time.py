@@ -103,9 +103,9 @@ class CheckInTime:
     def words(self, now: float) -> Dict[str, str]:
         """How a yes now is said: {"day": "later today", "at": "in about 4 hours"}, or
         {"day": "tomorrow morning", "at": "at about 8am"} when it waits for the night to end."""
-        wanted = now + self.after_minutes * 60
-        moved = self.night_end(wanted)
-        sent = datetime.fromtimestamp(moved or wanted, self.zone)
+        sent_at = self.due(now)
+        moved = sent_at != now + self.after_minutes * 60
+        sent = datetime.fromtimestamp(sent_at, self.zone)
         morning = sent.hour < 12
         if sent.date() == datetime.fromtimestamp(now, self.zone).date():
             day = "this morning" if morning else "later today"

@@ -298,8 +298,6 @@ class Insights:
         self._storing = asyncio.ensure_future(self.store.add_counts(hour_of(time.time()), tallied))
         try:
             await asyncio.shield(self._storing)
-        except asyncio.CancelledError:
-            raise
         except Exception as error:  # noqa: BLE001 - see the class docstring
             log_failure(logger, "Counting for insights failed", error)
 

@@ -20,6 +20,9 @@ from bot.keys import CONVERSATIONS, SETTINGS
 from bot.staff.seen import sent_to_page
 from bot.web.checks import check_after, check_session, check_text, read_json_object
 
+# A session that isn't there (never was, or deleted): the same words on every chat route.
+NO_CHAT = "No such conversation."
+
 OPENAPI = yaml.safe_load((Path(__file__).resolve().parent.parent / "openapi.yaml").read_text())
 
 
@@ -60,7 +63,7 @@ async def messages(request: web.Request) -> web.Response:
     after = check_after(request.query.get("after", "0"))
     found = await conversations(request).store.messages_after(session, after)
     if found is None:
-        raise Problem(404, "No such conversation.")
+        raise Problem(404, NO_CHAT)
     await sent_to_page(conversations(request), session, found)  # staff replies: no longer "not seen"
     return web.json_response({"messages": found})
 

@@ -28,9 +28,9 @@ import time
 from aiohttp import web
 
 from bot.conversation.come_back_code import code_hash, new_code, normalised
-from bot.conversation.turn import Conversations
 from bot.errors import Problem
-from bot.keys import COME_BACK_LOOKUPS, CONVERSATIONS, SETTINGS
+from bot.keys import COME_BACK_LOOKUPS, SETTINGS
+from bot.web.api import NO_CHAT, conversations
 from bot.web.checks import check_session, json_object, read_json_object
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,6 @@ NOT_OPENED = ("That code didn't open a chat. Check the words and try again, or s
               "A code stops working when its chat is deleted or a new code is made.")
 ALREADY = ("This chat already has a code. If you've lost it, you can make a new one, "
            "and the old one will stop working.")
-NO_CHAT = "No such conversation."  # as GET /api/chat/{session}/messages says it
-
-
-def conversations(request: web.Request) -> Conversations:
-    return request.app[CONVERSATIONS]
 
 
 async def make_code(request: web.Request) -> web.Response:
